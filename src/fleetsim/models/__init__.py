@@ -1,0 +1,53 @@
+"""Pydantic models, defined once and imported by every layer and door."""
+
+from fleetsim.models.charger import ChargerSpec, SiteSpec, Tariff, TariffWindow
+from fleetsim.models.resolved import ResolvedRequest
+from fleetsim.models.result import (
+    ChargingEvent,
+    Kpis,
+    Metadata,
+    SimulationResult,
+    SiteLoadPoint,
+    TimeSeriesPoint,
+    TripResult,
+    canonical_json_bytes,
+)
+from fleetsim.models.route import CycleProfile, PathProfile, RouteProfile, RouteSpec, StopSpec
+from fleetsim.models.scenario import (
+    FleetVehicle,
+    Horizon,
+    Scenario,
+    SimulationRequest,
+    Trip,
+    Weather,
+)
+from fleetsim.models.vehicle import HvacSpec, VehicleSpec
+
+__all__ = [
+    "ChargerSpec",
+    "ChargingEvent",
+    "CycleProfile",
+    "FleetVehicle",
+    "Horizon",
+    "HvacSpec",
+    "Kpis",
+    "Metadata",
+    "PathProfile",
+    "ResolvedRequest",
+    "RouteProfile",
+    "RouteSpec",
+    "Scenario",
+    "SimulationRequest",
+    "SimulationResult",
+    "SiteLoadPoint",
+    "SiteSpec",
+    "StopSpec",
+    "Tariff",
+    "TariffWindow",
+    "TimeSeriesPoint",
+    "Trip",
+    "TripResult",
+    "VehicleSpec",
+    "Weather",
+    "canonical_json_bytes",
+]

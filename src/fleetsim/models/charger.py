@@ -1,0 +1,65 @@
+"""Chargers, the sites that share a grid connection, and time-of-use tariffs."""
+
+from datetime import time
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from fleetsim.models.base import Strict
+
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")]
+Longitude = Annotated[float, Field(ge=-180.0, le=180.0)]
+Latitude = Annotated[float, Field(ge=-90.0, le=90.0)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ALL_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class TariffWindow(Strict):
+    """A price that applies from `start` (inclusive) to `end` (exclusive), local time."""
+
+    start: time
+    end: time = Field(description="00:00 means midnight at the end of the day")
+    price_per_kwh: float = Field(ge=0.0, le=100.0)
+    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS), min_length=1)
+
+
+class Tariff(Strict):
+    """Energy price: the first matching window wins, otherwise `default_price_per_kwh`."""
+
+    id: Identifier
+    name: str = ""
+    currency: str = Field("EUR", min_length=3, max_length=3)
+    default_price_per_kwh: float = Field(ge=0.0, le=100.0)
+    windows: list[TariffWindow] = Field(default_factory=list)
+
+
+class SiteSpec(Strict):
+    """A grid connection shared by every charger whose `site` names it."""
+
+    id: Identifier
+    name: str = ""
+    location: tuple[Longitude, Latitude]
+    site_power_limit_kw: float | None = Field(None, gt=0.0, le=100_000.0)
+    tariff: Identifier | None = None
+
+
+class ChargerSpec(Strict):
+    """One charger with `ports` plugs; the price is its own or its tariff's or its site's."""
+
+    id: Identifier
+    name: str = ""
+    location: tuple[Longitude, Latitude]
+    kind: Literal["depot", "en_route"]
+    power_kw: float = Field(gt=0.0, le=1_500.0, description="per port")
+    current: Literal["AC", "DC"]
+    ports: int = Field(1, ge=1, le=1_000)
+    site: Identifier
+    efficiency: float = Field(0.95, gt=0.0, le=1.0, description="grid to vehicle inlet")
+    price_per_kwh: float | None = Field(None, ge=0.0, le=100.0)
+    tariff: Identifier | None = None
+
+    @model_validator(mode="after")
+    def _one_price(self) -> "ChargerSpec":
+        if self.price_per_kwh is not None and self.tariff is not None:
+            raise ValueError("give price_per_kwh or tariff, not both")
+        return self

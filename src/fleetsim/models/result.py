@@ -1,0 +1,143 @@
+"""The result envelope (DESIGN §5) and its canonical, byte-stable JSON form."""
+
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+FLOAT_DECIMALS = 4
+"""Every float in a serialised result is rounded to this many decimal places."""
+
+VehicleState = Literal["parked", "driving", "charging", "waiting", "stranded"]
+
+
+class Result(BaseModel):
+    """Base for output models: unknown fields are errors so the envelope shape stays fixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class HorizonSummary(Result):
+    start: datetime
+    end: datetime
+    days: int
+
+
+class Counts(Result):
+    routes: int
+    vehicles: int
+    chargers: int
+    trips: int
+
+
+class Kpis(Result):
+    """Fleet-level answers; energy is kWh, cost in the tariff currency, power kW."""
+
+    feasible: bool
+    stranded_trips: int
+    min_soc: float
+    min_soc_by_vehicle: dict[str, float]
+    energy_kwh: float = Field(description="drawn from the grid by all chargers")
+    energy_charged_kwh: float = Field(description="stored into batteries by charging")
+    energy_driven_kwh: float = Field(description="net battery energy used driving")
+    energy_at_wheels_kwh: float
+    distance_km: float
+    kwh_per_km: float = Field(description="net battery energy per km driven")
+    charging_cost: float
+    charging_cost_by_tariff: dict[str, float]
+    currency: str
+    peak_site_kw: dict[str, float]
+    charger_utilisation: dict[str, float] = Field(description="port-time in use, 0-1")
+    mean_wait_s: float
+    max_wait_s: float
+
+
+class Metadata(Result):
+    request_hash: str
+    fleetsim_version: str
+    config_digest: str
+    scenario: str
+    strategy: str
+    horizon: HorizonSummary
+    counts: Counts
+    kpis: Kpis
+    warnings: list[str]
+    lineage: dict[str, dict[str, str]]
+    time_series_resolution_s: int
+    float_decimals: int = FLOAT_DECIMALS
+
+
+class TripResult(Result):
+    """One driven (or attempted) trip; a stranded trip says where and by how much."""
+
+    vehicle_id: str
+    route_id: str
+    departure: datetime
+    arrival: datetime
+    distance_km: float
+    energy_kwh: float = Field(description="net battery energy of the trip")
+    kwh_per_km: float
+    soc_start: float
+    soc_end: float
+    missed_s: float = Field(description="seconds the speed trace could not be followed")
+    stranded: bool
+    stranded_at_km: float | None = None
+    shortfall_kwh: float | None = None
+
+
+class TimeSeriesPoint(Result):
+    t: datetime
+    vehicle_id: str
+    soc: float
+    odometer_km: float
+    state: VehicleState
+    power_kw: float = Field(description="battery power, positive when charging")
+
+
+class SiteLoadPoint(Result):
+    t: datetime
+    site: str
+    kw: float
+
+
+class ChargingEvent(Result):
+    vehicle_id: str
+    charger_id: str
+    plug_in: datetime = Field(description="arrival at the charger")
+    start: datetime = Field(description="port obtained; start - plug_in is the wait")
+    end: datetime
+    energy_kwh: float = Field(description="drawn from the grid")
+    energy_stored_kwh: float = Field(description="stored in the battery")
+    soc_start: float
+    soc_end: float
+    cost: float
+    wait_s: float
+
+
+class SimulationResult(Result):
+    """The envelope every door returns and every sink stores."""
+
+    metadata: Metadata
+    trips: list[TripResult]
+    time_series_data: list[TimeSeriesPoint]
+    site_load: list[SiteLoadPoint]
+    charging_events: list[ChargingEvent]
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        rounded = round(value, FLOAT_DECIMALS)
+        return 0.0 if rounded == 0.0 else rounded  # no "-0.0"
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def canonical_json_bytes(model: BaseModel) -> bytes:
+    """Byte-stable JSON: sorted keys, compact separators, floats rounded to FLOAT_DECIMALS."""
+    data = _rounded(model.model_dump(mode="json"))
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return text.encode("utf-8")

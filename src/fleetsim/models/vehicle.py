@@ -1,0 +1,87 @@
+"""Vehicle type specification: everything the road-load and battery model needs."""
+
+import itertools
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from fleetsim.models.base import Strict
+
+Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class HvacSpec(Strict):
+    """Cabin heating/cooling load: grows linearly with °C outside the comfort band."""
+
+    comfort_low_c: float = 18.0
+    comfort_high_c: float = 24.0
+    heating_kw_per_c: float = Field(0.0, ge=0.0)
+    cooling_kw_per_c: float = Field(0.0, ge=0.0)
+    max_kw: float = Field(0.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _band_ordered(self) -> "HvacSpec":
+        if self.comfort_low_c > self.comfort_high_c:
+            raise ValueError("comfort_low_c must not exceed comfort_high_c")
+        return self
+
+
+class VehicleSpec(Strict):
+    """One vehicle type. Simulated mass is `mass_kg + payload_kg`."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    name: str = ""
+    mass_kg: float = Field(gt=0.0, le=60_000.0, description="curb mass, kg")
+    payload_kg: float = Field(0.0, ge=0.0, le=40_000.0, description="typical payload, kg")
+    drag_coefficient: float = Field(gt=0.0, le=2.0)
+    frontal_area_m2: float = Field(gt=0.0, le=15.0)
+    rolling_resistance: float = Field(gt=0.0, le=0.05)
+    rotational_inertia_factor: float = Field(0.03, ge=0.0, le=0.5)
+    drivetrain_efficiency: Efficiency | None = Field(
+        None, description="motor x transmission, used when no motor_efficiency_map is given"
+    )
+    motor_efficiency_map: list[tuple[Fraction, Efficiency]] | None = Field(
+        None, description="[[fraction_of_peak_power, efficiency], ...], fractions increasing"
+    )
+    transmission_efficiency: Efficiency = 1.0
+    battery_efficiency: Efficiency = Field(0.95, description="one way: discharge and charge")
+    regen_efficiency: Fraction = Field(0.6, description="share of braking energy at the motor")
+    max_motor_power_kw: float = Field(gt=0.0, le=2_000.0)
+    max_regen_power_kw: float = Field(ge=0.0, le=2_000.0)
+    battery_usable_kwh: float = Field(gt=0.0, le=2_000.0)
+    soc_min: Fraction = 0.0
+    soc_max: Fraction = 1.0
+    reserve_soc: Fraction = Field(0.1, description="below this SoC the vehicle is stranded")
+    aux_power_kw: float = Field(0.0, ge=0.0, le=100.0)
+    hvac: HvacSpec = HvacSpec()
+    max_ac_charge_kw: float = Field(ge=0.0, le=100.0)
+    max_dc_charge_kw: float = Field(ge=0.0, le=1_500.0)
+    charge_curve: list[tuple[Fraction, Annotated[float, Field(ge=0.0)]]] | None = Field(
+        None, description="[[soc, max_kw], ...] piecewise-linear taper, soc increasing"
+    )
+
+    @property
+    def total_mass_kg(self) -> float:
+        """Mass the road-load model moves: curb plus typical payload."""
+        return self.mass_kg + self.payload_kg
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "VehicleSpec":
+        if (self.drivetrain_efficiency is None) == (self.motor_efficiency_map is None):
+            raise ValueError("give exactly one of drivetrain_efficiency or motor_efficiency_map")
+        if self.motor_efficiency_map is not None:
+            _check_increasing(self.motor_efficiency_map, "motor_efficiency_map")
+        if self.charge_curve is not None:
+            _check_increasing(self.charge_curve, "charge_curve")
+        if not self.soc_min <= self.reserve_soc < self.soc_max:
+            raise ValueError("SoC bounds must satisfy soc_min <= reserve_soc < soc_max")
+        return self
+
+
+def _check_increasing(points: list[tuple[float, float]], field: str) -> None:
+    if len(points) < 2:
+        raise ValueError(f"{field} needs at least two points")
+    xs = [p[0] for p in points]
+    if any(b <= a for a, b in itertools.pairwise(xs)):
+        raise ValueError(f"{field} x values must be strictly increasing")
