@@ -2,7 +2,7 @@
 
 from datetime import date, time
 from typing import Annotated, Literal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, Field, model_validator
 
@@ -19,6 +19,8 @@ from fleetsim.models.route import RouteSpec
 from fleetsim.models.vehicle import Fraction, VehicleSpec
 
 Strategy = Literal["greedy", "balanced", "time_of_use"]
+FLEET_NAMESPACE = UUID("6f1c2a52-4a3e-5b8e-9d7a-2f0e8c1d4b90")
+"""uuid5 namespace for the fleet id of a scenario when a request gives none."""
 
 
 class Horizon(Strict):
@@ -100,3 +102,8 @@ class SimulationRequest(Strict):
     sites: list[SiteSpec] = Field(default_factory=list)
     tariffs: list[Tariff] = Field(default_factory=list)
     routes: list[RouteSpec] = Field(default_factory=list)
+
+    @property
+    def effective_fleet_id(self) -> UUID:
+        """The request's fleet id, else a stable id derived from the scenario name."""
+        return self.fleet_id or uuid5(FLEET_NAMESPACE, f"scenario:{self.scenario}")
