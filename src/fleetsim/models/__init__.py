@@ -10,6 +10,7 @@ from fleetsim.models.result import (
     SiteLoadPoint,
     TimeSeriesPoint,
     TripResult,
+    VehicleSummary,
     canonical_json_bytes,
 )
 from fleetsim.models.route import CycleProfile, PathProfile, RouteProfile, RouteSpec, StopSpec
@@ -48,6 +49,7 @@ __all__ = [
     "Trip",
     "TripResult",
     "VehicleSpec",
+    "VehicleSummary",
     "Weather",
     "canonical_json_bytes",
 ]

@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 FLOAT_DECIMALS = 4
 """Every float in a serialised result is rounded to this many decimal places."""
 
-VehicleState = Literal["parked", "driving", "charging", "waiting", "stranded"]
+VehicleState = Literal["parked", "driving", "charging", "plugged", "waiting", "stranded"]
+"""`plugged`: holds a port without drawing power; `waiting`: queued for a port."""
 
 
 class Result(BaseModel):
@@ -37,7 +38,6 @@ class Kpis(Result):
     feasible: bool
     stranded_trips: int
     min_soc: float
-    min_soc_by_vehicle: dict[str, float]
     energy_kwh: float = Field(description="drawn from the grid by all chargers")
     energy_charged_kwh: float = Field(description="stored into batteries by charging")
     energy_driven_kwh: float = Field(description="net battery energy used driving")
@@ -49,8 +49,25 @@ class Kpis(Result):
     currency: str
     peak_site_kw: dict[str, float]
     charger_utilisation: dict[str, float] = Field(description="port-time in use, 0-1")
-    mean_wait_s: float
+    mean_wait_s: float = Field(description="over charging events and missed sessions")
     max_wait_s: float
+    missed_charging_sessions: int = Field(description="left a charger queue without a port")
+
+
+class VehicleSummary(Result):
+    """Per-vehicle totals: SoC at start, end and lowest, energy in and out, distance."""
+
+    vehicle_id: str
+    type: str
+    depot: str
+    soc_start: float
+    soc_end: float
+    min_soc: float
+    energy_charged_kwh: float = Field(description="stored into the battery")
+    energy_driven_kwh: float = Field(description="net battery energy used driving")
+    distance_km: float
+    trips: int
+    stranded_trips: int
 
 
 class Metadata(Result):
@@ -62,6 +79,7 @@ class Metadata(Result):
     horizon: HorizonSummary
     counts: Counts
     kpis: Kpis
+    vehicles: list[VehicleSummary]
     warnings: list[str]
     lineage: dict[str, dict[str, str]]
     time_series_resolution_s: int

@@ -1,0 +1,34 @@
+"""Glue between doors and core: resolve a request against the catalogue, then simulate."""
+
+from pathlib import Path
+from uuid import UUID, uuid5
+
+from fleetsim import __version__
+from fleetsim.config import Catalogue, resolve_request
+from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.simulation import simulate as simulate_resolved
+
+JOB_NAMESPACE = UUID("0b6f7d1e-3c55-5a0e-8f0a-4c1f1d9e2a77")
+"""uuid5 namespace for job ids derived from a request hash (CLI runs)."""
+
+
+def resolve(request: SimulationRequest, catalogue: Catalogue, config_dir: Path) -> ResolvedRequest:
+    """Apply the request to the catalogue; raises ConfigErrors naming every problem."""
+    return resolve_request(request, catalogue, config_dir)
+
+
+def simulate(resolved: ResolvedRequest) -> SimulationResult:
+    """Run the pure core on resolved inputs."""
+    return simulate_resolved(resolved, __version__)
+
+
+def run_request(
+    request: SimulationRequest, catalogue: Catalogue, config_dir: Path
+) -> SimulationResult:
+    """Resolve and simulate in one call."""
+    return simulate(resolve(request, catalogue, config_dir))
+
+
+def job_id_for(request_hash: str) -> UUID:
+    """A job id that is the same for the same request, so re-runs land in the same place."""
+    return uuid5(JOB_NAMESPACE, request_hash)

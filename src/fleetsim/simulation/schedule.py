@@ -1,0 +1,111 @@
+"""Expand a scenario's weekly schedule into dated trip instances over the horizon."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fleetsim.models import Scenario
+from fleetsim.models.charger import ALL_WEEKDAYS
+
+SECONDS_PER_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class TripTable:
+    """Trip instances, sorted by (vehicle, departure); times in seconds from horizon start."""
+
+    vehicle: NDArray[np.intp]
+    route: NDArray[np.intp]
+    departure_s: NDArray[np.float64]
+    ambient_c: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return len(self.vehicle)
+
+
+def horizon_seconds(scenario: Scenario) -> int:
+    """Length of the horizon in seconds."""
+    return scenario.horizon.days * SECONDS_PER_DAY
+
+
+def ambient_at_c(scenario: Scenario, t_s: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Ambient °C at times `t_s`: profile[i] holds hour i after the start, repeated."""
+    profile = scenario.weather.ambient_c
+    if not isinstance(profile, list):
+        return np.full(t_s.shape, float(profile))
+    hours = np.floor_divide(t_s, 3600.0).astype(np.intp) % len(profile)
+    return np.asarray(profile, dtype=np.float64)[hours]
+
+
+def expand_schedule(scenario: Scenario, vehicle_ids: list[str], route_ids: list[str]) -> TripTable:
+    """Trip instances of every schedule row on matching days; departures in local time."""
+    start: datetime = scenario.horizon.start
+    days = scenario.horizon.days
+    start_tod_s = start.hour * 3600 + start.minute * 60 + start.second
+    day_index = np.arange(days + 1)  # one more: a start after midnight reaches into day `days`
+    weekday = (start.weekday() + day_index) % 7
+    vehicle_pos = {v: i for i, v in enumerate(vehicle_ids)}
+    route_pos = {r: i for i, r in enumerate(route_ids)}
+    limit_s = horizon_seconds(scenario)
+
+    vehicles: list[NDArray[np.intp]] = []
+    routes: list[NDArray[np.intp]] = []
+    departures: list[NDArray[np.float64]] = []
+    for trip in scenario.schedule:
+        if trip.dates is not None:
+            offsets = {(d - start.date()).days for d in trip.dates}
+            on_day = np.isin(day_index, sorted(offsets))
+        else:
+            wanted = [ALL_WEEKDAYS.index(w) for w in trip.weekdays]
+            on_day = np.isin(weekday, wanted)
+        tod_s = trip.departure.hour * 3600 + trip.departure.minute * 60 + trip.departure.second
+        day_s = day_index[on_day] * SECONDS_PER_DAY + tod_s - start_tod_s
+        dep = day_s[(day_s >= 0) & (day_s < limit_s)].astype(np.float64)
+        vehicles.append(np.full(dep.shape, vehicle_pos[trip.vehicle_id], dtype=np.intp))
+        routes.append(np.full(dep.shape, route_pos[trip.route_id], dtype=np.intp))
+        departures.append(dep)
+
+    if not departures:
+        empty_i = np.zeros(0, dtype=np.intp)
+        empty_f = np.zeros(0, dtype=np.float64)
+        return TripTable(empty_i, empty_i, empty_f, empty_f)
+    vehicle = np.concatenate(vehicles)
+    route = np.concatenate(routes)
+    departure_s = np.concatenate(departures)
+    order = np.lexsort((route, departure_s, vehicle))
+    departure_s = departure_s[order]
+    return TripTable(
+        vehicle=vehicle[order],
+        route=route[order],
+        departure_s=departure_s,
+        ambient_c=ambient_at_c(scenario, departure_s),
+    )
+
+
+def resolve_overlaps_s(
+    vehicle: NDArray[np.intp], departure_s: NDArray[np.float64], duration_s: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], int]:
+    """Delay each trip that departs before the same vehicle's previous arrival.
+
+    Trips must be sorted by (vehicle, departure). Returns new departures and the count delayed.
+    """
+    dep = departure_s.copy()
+    same_vehicle = np.zeros(len(dep), dtype=bool)
+    same_vehicle[1:] = vehicle[1:] == vehicle[:-1]
+    delayed = np.zeros(len(dep), dtype=bool)
+    while True:
+        previous_arrival = np.empty_like(dep)
+        previous_arrival[0] = -np.inf
+        previous_arrival[1:] = dep[:-1] + duration_s[:-1]
+        late = same_vehicle & (dep < previous_arrival)
+        if not late.any():
+            return dep, int(delayed.sum())
+        dep[late] = previous_arrival[late]
+        delayed |= late
+
+
+def local_time(start: datetime, t_s: float) -> datetime:
+    """Horizon start plus `t_s` seconds, in the horizon's timezone."""
+    return start + timedelta(seconds=float(t_s))

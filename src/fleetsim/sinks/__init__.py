@@ -1,0 +1,1 @@
+"""Where results go: local files, PostgreSQL, Google Cloud Storage."""
