@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 from fleetsim.models import ResolvedRequest
 from fleetsim.models.result import VehicleState
 from fleetsim.simulation.places import site_within_reach
-from fleetsim.simulation.schedule import expand_schedule, horizon_seconds, resolve_overlaps_s
+from fleetsim.simulation.schedule import expand_schedule, horizon_seconds, trip_steps
 from fleetsim.simulation.tariffs import PriceTable, charger_price_rows
 from fleetsim.simulation.trip_energy import (
     ComboEnergy,
@@ -195,21 +195,20 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     preference = np.lexsort((np.arange(len(chargers)), -charger_kw, charger_site))
     route_end = np.array([r.end for r in routes], dtype=np.float64).reshape(-1, 2)
     route_end_site = site_within_reach(route_end, charger_lonlat, charger_site)
+    site_lonlat = np.array([resolved.sites[s].location for s in index.site_ids]).reshape(-1, 2)
+    depot_place = site_within_reach(site_lonlat, charger_lonlat, charger_site)[depot]
 
     # Trips and their energy.
     trips = expand_schedule(scenario, index.vehicle_ids, index.route_ids)
     combos, trip_combo = combine_trips(type_of[trips.vehicle], trips.route, trips.ambient_c)
-    energy_table: ComboEnergy = combo_energy(combos, types, routes, step_s)
-    n_trip_steps = energy_table.n_steps[trip_combo]
-    first_step = np.floor(trips.departure_s / step_s)
-    dep_step_f, n_delayed = resolve_overlaps_s(
-        trips.vehicle, first_step, n_trip_steps.astype(np.float64)
+    energy_table: ComboEnergy = combo_energy(combos, types, routes)
+    duration_s = energy_table.duration_s[trip_combo]
+    departure_s, dep_step, arr_step, n_delayed = trip_steps(
+        trips.vehicle, trips.departure_s, duration_s, step_s
     )
     if n_delayed:
         warnings.append(f"{n_delayed} trips delayed: their vehicle was still on a previous trip")
-    dep_step = dep_step_f.astype(np.intp)
-    departure_s = np.where(dep_step > first_step, dep_step * float(step_s), trips.departure_s)
-    arr_step = dep_step + n_trip_steps
+    n_trip_steps = arr_step - dep_step
     horizon_steps = -(-horizon_seconds(scenario) // step_s)
     n_steps = int(max(horizon_steps, int(arr_step.max()) + 1 if len(arr_step) else 0))
     if len(arr_step) and int(arr_step.max()) > horizon_steps:
@@ -223,10 +222,16 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     j = np.arange(len(trip_of_row)) - np.repeat(
         np.cumsum(n_trip_steps) - n_trip_steps, n_trip_steps
     )
-    flat = energy_table.offset[trip_combo[trip_of_row]] + j
+    # Trip time at each step boundary it spans: the trip starts `phase` into its first step.
+    phase = departure_s - dep_step * float(step_s)
+    row_combo = trip_combo[trip_of_row]
+    t_from = j * float(step_s) - phase[trip_of_row]
+    t_to = t_from + step_s
     rows, cols = dep_step[trip_of_row] + j, trips.vehicle[trip_of_row]
-    drive_kwh[rows, cols] = energy_table.cum_kwh[flat + 1] - energy_table.cum_kwh[flat]
-    drive_km[rows, cols] = energy_table.cum_km[flat + 1] - energy_table.cum_km[flat]
+    for values, matrix in ((energy_table.cum_kwh, drive_kwh), (energy_table.cum_km, drive_km)):
+        matrix[rows, cols] = energy_table.at(values, row_combo, t_to) - energy_table.at(
+            values, row_combo, t_from
+        )
     driving[rows, cols] = True
 
     same_vehicle_next = np.zeros(n_trips, dtype=bool)
@@ -246,7 +251,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     warnings += price_warnings
 
     # State.
-    place = depot.copy()
+    place = depot_place.copy()
     plugged = np.full(n_vehicles, -1, dtype=np.intp)
     arrival_step = np.zeros(n_vehicles, dtype=np.intp)
     stranded_now = np.zeros(n_vehicles, dtype=bool)
@@ -298,7 +303,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             veh = trips.vehicle[arrived]
             trip_end_kwh[arrived] = energy[veh]
             place[veh] = np.where(
-                stranded_now[veh], depot[veh], route_end_site[trips.route[arrived]]
+                stranded_now[veh], depot_place[veh], route_end_site[trips.route[arrived]]
             )
             arrival_step[veh] = k
             stranded_now[veh] = False
@@ -393,7 +398,11 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
             if full.any():
                 done = on[full]
-                rate = np.maximum(max_kw[full] * share[charger_site[ch[full]]], 1e-12)
+                # The power it could have had at full demand sets how long the last bit took.
+                site = charger_site[ch]
+                full_load = np.bincount(site, weights=max_kw / charger_eff[ch], minlength=n_sites)
+                full_share = np.minimum(site_limit / np.maximum(full_load, 1e-12), 1.0)
+                rate = np.maximum(max_kw[full] * full_share[site[full]], 1e-12)
                 fraction = 1.0 if strategy == "balanced" else np.minimum(inlet_kw[full] / rate, 1.0)
                 close_events(done, t_s + step_s * fraction)
         np.minimum(min_soc, energy / np.where(cap > 0, cap, 1.0), out=min_soc)
@@ -442,7 +451,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         trip_vehicle=trips.vehicle,
         trip_route=trips.route,
         trip_departure_s=departure_s,
-        trip_duration_s=energy_table.duration_s[trip_combo],
+        trip_duration_s=duration_s,
         trip_distance_km=distance,
         trip_energy_kwh=trip_energy,
         trip_wheel_kwh=wheel,

@@ -84,25 +84,32 @@ def expand_schedule(scenario: Scenario, vehicle_ids: list[str], route_ids: list[
     )
 
 
-def resolve_overlaps_s(
-    vehicle: NDArray[np.intp], departure_s: NDArray[np.float64], duration_s: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], int]:
-    """Delay each trip that departs before the same vehicle's previous arrival.
+def trip_steps(
+    vehicle: NDArray[np.intp],
+    departure_s: NDArray[np.float64],
+    duration_s: NDArray[np.float64],
+    step_s: int,
+) -> tuple[NDArray[np.float64], NDArray[np.intp], NDArray[np.intp], int]:
+    """Departures (delayed where needed), first and after-last step of each trip, delays.
 
-    Trips must be sorted by (vehicle, departure). Returns new departures and the count delayed.
+    A trip holds every step it overlaps; one that would start in a step its vehicle still
+    holds is delayed to the start of the vehicle's next free step. Trips must be sorted by
+    (vehicle, departure).
     """
     dep = departure_s.copy()
     same_vehicle = np.zeros(len(dep), dtype=bool)
     same_vehicle[1:] = vehicle[1:] == vehicle[:-1]
     delayed = np.zeros(len(dep), dtype=bool)
     while True:
-        previous_arrival = np.empty_like(dep)
-        previous_arrival[0] = -np.inf
-        previous_arrival[1:] = dep[:-1] + duration_s[:-1]
-        late = same_vehicle & (dep < previous_arrival)
+        first = np.floor(dep / step_s).astype(np.intp)
+        after = np.ceil((dep + duration_s) / step_s - 1e-9).astype(np.intp)
+        after = np.maximum(after, first + 1)
+        previous_after = np.full(len(dep), np.iinfo(np.intp).min, dtype=np.intp)
+        previous_after[1:] = after[:-1]
+        late = same_vehicle & (first < previous_after)
         if not late.any():
-            return dep, int(delayed.sum())
-        dep[late] = previous_arrival[late]
+            return dep, first, after, int(delayed.sum())
+        dep[late] = previous_after[late] * float(step_s)
         delayed |= late
 
 

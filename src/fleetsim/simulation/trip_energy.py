@@ -14,23 +14,33 @@ TEMPERATURE_RESOLUTION_C = 0.1
 
 @dataclass(frozen=True)
 class ComboEnergy:
-    """Per combination: totals, and cumulative net kWh / km at each simulation step boundary.
+    """Per combination: totals, and the 1 Hz cumulative battery kWh and km along the trip.
 
-    `cum_kwh[offset[c] + j]` is the battery energy used after j steps of combination c,
-    for j = 0..n_steps[c]; the 1 Hz arrays serve to locate where a stranded trip stopped.
+    The profiles of all combinations are concatenated: combination c's samples start at
+    `offset[c]`, one every `dt_s`, `samples[c]` of them (time 0 to `duration_s[c]`).
     """
 
+    dt_s: float
     duration_s: NDArray[np.float64]
-    n_steps: NDArray[np.intp]
     offset: NDArray[np.intp]
+    samples: NDArray[np.intp]
     cum_kwh: NDArray[np.float64]
     cum_km: NDArray[np.float64]
     net_kwh: NDArray[np.float64]
     wheel_kwh: NDArray[np.float64]
     distance_km: NDArray[np.float64]
     missed_s: NDArray[np.float64]
-    cum_kwh_1hz: list[NDArray[np.float64]]
-    position_km_1hz: list[NDArray[np.float64]]
+
+    def at(
+        self, values: NDArray[np.float64], combo: NDArray[np.intp], t_s: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """Linear interpolation of a concatenated profile at trip times `t_s` (clamped)."""
+        position = np.clip(t_s, 0.0, self.duration_s[combo]) / self.dt_s
+        below = np.minimum(np.floor(position).astype(np.intp), self.samples[combo] - 2)
+        fraction = position - below
+        base = self.offset[combo] + below
+        result: NDArray[np.float64] = values[base] * (1 - fraction) + values[base + 1] * fraction
+        return result
 
 
 def combine_trips(
@@ -46,71 +56,51 @@ def combine_trips(
 
 
 def combo_energy(
-    combos: NDArray[np.intp],
-    types: list[VehicleSpec],
-    routes: list[RouteProfile],
-    step_s: float,
+    combos: NDArray[np.intp], types: list[VehicleSpec], routes: list[RouteProfile]
 ) -> ComboEnergy:
     """Run the vectorised physics once per route over every type/temperature that drives it."""
     count = len(combos)
-    duration_s = np.zeros(count)
-    net_kwh = np.zeros(count)
-    wheel_kwh = np.zeros(count)
-    distance_km = np.zeros(count)
-    missed_s = np.zeros(count)
-    cum_1hz: list[NDArray[np.float64]] = [np.zeros(1)] * count
-    pos_1hz: list[NDArray[np.float64]] = [np.zeros(1)] * count
-    step_cum_kwh: list[NDArray[np.float64]] = [np.zeros(1)] * count
-    step_cum_km: list[NDArray[np.float64]] = [np.zeros(1)] * count
-
+    totals = {name: np.zeros(count) for name in ("duration", "net", "wheel", "km", "missed")}
+    cum_kwh: list[NDArray[np.float64]] = [np.zeros(2)] * count
+    cum_km: list[NDArray[np.float64]] = [np.zeros(2)] * count
+    dt_s = 1.0
     for route_index in np.unique(combos[:, 1]) if count else []:
         rows = np.flatnonzero(combos[:, 1] == route_index)
-        trace = drive_trace(routes[int(route_index)])
+        trace = drive_trace(routes[int(route_index)], dt_s=dt_s)
         specs = [types[int(t)] for t in combos[rows, 0]]
         ambient = combos[rows, 2] * TEMPERATURE_RESOLUTION_C
-        energy = trace_energy(specs, trace.speed_mps, trace.grade, trace.dt_s, ambient)
+        energy = trace_energy(specs, trace.speed_mps, trace.grade, dt_s, ambient)
         steps = len(trace.speed_mps)
-        t_grid = np.arange(steps + 1) * trace.dt_s
         cum = np.zeros((len(rows), steps + 1))
-        np.cumsum(energy.battery_power_kw * (trace.dt_s / 3600.0), axis=1, out=cum[:, 1:])
-        position_km = np.concatenate([[0.0], np.cumsum(trace.speed_mps * trace.dt_s)]) / 1000.0
-        total_s = steps * trace.dt_s
-        n = int(np.ceil(total_s / step_s - 1e-9))
-        step_times = np.minimum(np.arange(n + 1) * step_s, total_s)
-        km_at_steps = np.interp(step_times, t_grid, position_km)
+        np.cumsum(energy.battery_power_kw * (dt_s / 3600.0), axis=1, out=cum[:, 1:])
+        position_km = np.concatenate([[0.0], np.cumsum(trace.speed_mps * dt_s)]) / 1000.0
+        totals["duration"][rows] = steps * dt_s
+        totals["net"][rows] = energy.net_kwh
+        totals["wheel"][rows] = energy.wheel_kwh
+        totals["km"][rows] = energy.distance_km
+        totals["missed"][rows] = energy.missed_s
         for i, row in enumerate(rows):
-            duration_s[row] = total_s
-            net_kwh[row] = energy.net_kwh[i]
-            wheel_kwh[row] = energy.wheel_kwh[i]
-            distance_km[row] = energy.distance_km[i]
-            missed_s[row] = energy.missed_s[i]
-            cum_1hz[row] = cum[i]
-            pos_1hz[row] = position_km
-            step_cum_kwh[row] = np.interp(step_times, t_grid, cum[i])
-            step_cum_km[row] = km_at_steps
-
-    n_steps = np.array([len(c) - 1 for c in step_cum_kwh], dtype=np.intp)
-    offset = np.zeros(count, dtype=np.intp)
-    if count:
-        offset[1:] = np.cumsum(n_steps + 1)[:-1]
+            cum_kwh[row] = cum[i]
+            cum_km[row] = position_km
+    samples = np.array([len(c) for c in cum_kwh], dtype=np.intp)
+    offset = np.concatenate([[0], np.cumsum(samples)[:-1]]).astype(np.intp)
     return ComboEnergy(
-        duration_s=duration_s,
-        n_steps=n_steps,
+        dt_s=dt_s,
+        duration_s=totals["duration"],
         offset=offset,
-        cum_kwh=np.concatenate(step_cum_kwh) if count else np.zeros(0),
-        cum_km=np.concatenate(step_cum_km) if count else np.zeros(0),
-        net_kwh=net_kwh,
-        wheel_kwh=wheel_kwh,
-        distance_km=distance_km,
-        missed_s=missed_s,
-        cum_kwh_1hz=cum_1hz,
-        position_km_1hz=pos_1hz,
+        samples=samples,
+        cum_kwh=np.concatenate(cum_kwh) if count else np.zeros(0),
+        cum_km=np.concatenate(cum_km) if count else np.zeros(0),
+        net_kwh=totals["net"],
+        wheel_kwh=totals["wheel"],
+        distance_km=totals["km"],
+        missed_s=totals["missed"],
     )
 
 
 def stranded_position_km(energy: ComboEnergy, combo: int, available_kwh: float) -> float:
     """Distance along the route at which `available_kwh` is used up."""
-    cum = energy.cum_kwh_1hz[combo]
-    beyond = np.flatnonzero(cum > available_kwh)
-    index = int(beyond[0]) if len(beyond) else len(cum) - 1
-    return float(energy.position_km_1hz[combo][index])
+    start, stop = energy.offset[combo], energy.offset[combo] + energy.samples[combo]
+    beyond = np.flatnonzero(energy.cum_kwh[start:stop] > available_kwh)
+    index = int(beyond[0]) if len(beyond) else int(energy.samples[combo]) - 1
+    return float(energy.cum_km[start + index])
