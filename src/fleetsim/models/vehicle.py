@@ -24,6 +24,8 @@ class HvacSpec(Strict):
     def _band_ordered(self) -> "HvacSpec":
         if self.comfort_low_c > self.comfort_high_c:
             raise ValueError("comfort_low_c must not exceed comfort_high_c")
+        if self.max_kw == 0 and (self.heating_kw_per_c > 0 or self.cooling_kw_per_c > 0):
+            raise ValueError("max_kw must be above 0 when heating or cooling is set")
         return self
 
 

@@ -259,6 +259,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     current_trip = np.full(n_vehicles, -1, dtype=np.intp)
     odometer = np.zeros(n_vehicles)
     min_soc = soc_start.copy()
+    inverse_cap = 1.0 / cap
     charge_kw = np.zeros(n_vehicles)
     ev_start = np.zeros(n_vehicles)
     ev_plug_in = np.zeros(n_vehicles)
@@ -323,15 +324,21 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             trip_start_kwh[departing] = energy[veh]
             next_dep[veh] = next_dep_of_trip[departing]
         # Driving: draw energy; a vehicle reaching its reserve is stranded for this trip.
-        active = driving[k] & ~stranded_now
-        energy -= np.where(active, drive_kwh[k], 0.0)
-        np.minimum(energy, cap, out=energy)
-        odometer += np.where(active, drive_km[k], 0.0)
-        short = active & (energy < reserve - FULL_TOLERANCE_KWH)
+        energy -= drive_kwh[k]
+        np.minimum(energy, cap, out=energy)  # regen into a full battery is lost
+        odometer += drive_km[k]
+        short = driving[k] & (energy < reserve - FULL_TOLERANCE_KWH)
         if short.any():
-            trip_stranded[current_trip[short]] = True
-            energy[short] = reserve[short]
-            stranded_now |= short
+            who = np.flatnonzero(short)
+            trip_stranded[current_trip[who]] = True
+            energy[who] = reserve[who]
+            stranded_now[who] = True
+            # It stands still until the trip's scheduled end: clear the rest of its trip.
+            span = arr_step[current_trip[who]] - k - 1
+            offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+            rest = (k + 1 + offset, np.repeat(who, span))
+            drive_kwh[rest] = 0.0
+            drive_km[rest] = 0.0
         # Queue: FCFS by arrival then vehicle id; the best free charger of the site first.
         want = (place >= 0) & (plugged < 0) & (energy < target - FULL_TOLERANCE_KWH)
         want &= site_has_charger[np.maximum(place, 0)]
@@ -364,7 +371,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             ch = plugged[on]
             soc = energy[on] / cap[on]
             nominal_kw = np.minimum(charger_kw[ch], np.where(charger_dc[ch], dc_kw[on], ac_kw[on]))
-            curve_at = curve_kw[type_of[on], np.clip((soc * 1000).astype(np.intp), 0, 1000)]
+            curve_at = curve_kw[type_of[on], np.minimum((soc * 1000).astype(np.intp), 1000)]
             max_kw = np.minimum(nominal_kw, curve_at)
             need_kwh = target[on] - energy[on]
             to_full_kw = need_kwh / (eta_battery[on] * step_h)
@@ -405,12 +412,12 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                 rate = np.maximum(max_kw[full] * full_share[site[full]], 1e-12)
                 fraction = 1.0 if strategy == "balanced" else np.minimum(inlet_kw[full] / rate, 1.0)
                 close_events(done, t_s + step_s * fraction)
-        np.minimum(min_soc, energy / np.where(cap > 0, cap, 1.0), out=min_soc)
+        np.minimum(min_soc, energy * inverse_cap, out=min_soc)
         if k % every == 0 and k < horizon_steps:
             s = k // every
             series_soc[s] = energy / cap
             series_odo[s] = odometer
-            series_power[s] = np.where(active, -drive_kwh[k] / step_h, charge_kw)
+            series_power[s] = np.where(driving[k], -drive_kwh[k] / step_h, charge_kw)
             state = np.full(n_vehicles, PARKED, dtype=np.int8)
             state[waiting] = WAITING
             state[plugged >= 0] = PLUGGED

@@ -1,0 +1,140 @@
+"""Benchmark the fleet model: 1,000 vehicles of 5 types on 50 routes for 30 days.
+
+Depot charging with shared ports behind a site limit, 300 s steps. Prints wall time and
+peak memory; asserts nothing. Run: `python bench/fleet.py [--vehicles N] [--days D]`.
+"""
+
+import argparse
+import resource
+import time
+import tracemalloc
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock
+
+import numpy as np
+
+from fleetsim.models import (
+    ChargerSpec,
+    FleetVehicle,
+    Horizon,
+    PathProfile,
+    ResolvedRequest,
+    RouteProfile,
+    Scenario,
+    SiteSpec,
+    Trip,
+    VehicleSpec,
+)
+from fleetsim.simulation import simulate_fleet
+from fleetsim.simulation.envelope import build_result
+
+DEPOT = (11.50, 48.10)
+
+
+def vehicle_types() -> list[VehicleSpec]:
+    """Five types from a small car to a heavy truck (round, plausible figures)."""
+    rows = [  # id, mass kg, Cd, A m², kWh, DC kW
+        ("car", 1800, 0.25, 2.2, 60, 150),
+        ("van", 3000, 0.35, 4.5, 90, 100),
+        ("box_truck", 7500, 0.55, 7.0, 200, 150),
+        ("bus", 14000, 0.65, 7.5, 400, 150),
+        ("truck", 20000, 0.60, 9.5, 600, 350),
+    ]
+    return [
+        VehicleSpec(
+            id=i, mass_kg=m, drag_coefficient=cd, frontal_area_m2=a, rolling_resistance=0.008,
+            drivetrain_efficiency=0.9, max_motor_power_kw=m / 20, max_regen_power_kw=m / 40,
+            battery_usable_kwh=kwh, max_ac_charge_kw=11, max_dc_charge_kw=dc,
+            charge_curve=[(0.0, dc), (0.6, dc), (1.0, dc * 0.2)], aux_power_kw=1 + m / 5000,
+        )
+        for i, m, cd, a, kwh, dc in rows
+    ]
+
+
+def routes(count: int, rng: np.random.Generator) -> list[RouteProfile]:
+    """Loop routes of 10-80 km with hills and stops, starting and ending at the depot."""
+    out = []
+    for r in range(count):
+        length = float(rng.uniform(10_000, 80_000))
+        vertices = np.linspace(0.0, length, 41)
+        elevation = 500 + 40 * np.sin(vertices / float(rng.uniform(2_000, 9_000)))
+        out.append(RouteProfile(
+            id=f"r{r:02d}", start=DEPOT, end=DEPOT, length_km=length / 1000,
+            path=PathProfile(
+                distance_m=vertices.tolist(), elevation_m=elevation.tolist(),
+                speed_mps=rng.choice([8.3, 13.9, 22.2, 27.8], size=40).tolist(),
+                stop_position_m=np.sort(rng.uniform(0, length, 6)).tolist(),
+                stop_dwell_s=[20.0] * 6,
+            ),
+        ))
+    return out
+
+
+def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
+    rng = np.random.default_rng(seed)
+    types = vehicle_types()
+    route_list = routes(50, rng)
+    fleet = [
+        FleetVehicle(id=f"v{i:04d}", type=types[i % 5].id, depot="depot")
+        for i in range(n_vehicles)
+    ]
+    schedule = [
+        Trip(vehicle_id=v.id, route_id=route_list[int(rng.integers(50))].id,
+             departure=clock(hour, int(rng.integers(0, 12)) * 5))
+        for v in fleet
+        for hour in (6, 11, 16)
+    ]
+    chargers = [
+        ChargerSpec(id="depot_dc", location=DEPOT, kind="depot", power_kw=150, current="DC",
+                    ports=n_vehicles // 20, site="depot", price_per_kwh=0.2),
+        ChargerSpec(id="depot_ac", location=DEPOT, kind="depot", power_kw=22, current="AC",
+                    ports=n_vehicles // 5, site="depot", price_per_kwh=0.2),
+    ]
+    scenario = Scenario(
+        id="bench", horizon=Horizon(start=datetime(2026, 3, 2, tzinfo=timezone(
+            timedelta(hours=1))), days=days),
+        fleet=fleet, schedule=schedule, time_series_resolution_s=3600, max_points=10_000_000,
+    )
+    return ResolvedRequest(
+        scenario=scenario, vehicles={t.id: t for t in types},
+        chargers={c.id: c for c in chargers},
+        sites={"depot": SiteSpec(id="depot", location=DEPOT,
+                                 site_power_limit_kw=n_vehicles * 12.0)},
+        tariffs={}, routes={r.id: r for r in route_list},
+        request_hash="bench", config_digest="bench", lineage={},
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--vehicles", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    resolved = request(args.vehicles, args.days)
+    times = []
+    for _ in range(args.repeat):
+        start = time.perf_counter()
+        run = simulate_fleet(resolved)
+        times.append(time.perf_counter() - start)
+    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    simulate_fleet(resolved)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    start = time.perf_counter()
+    result = build_result(resolved, run, "bench")
+    envelope_s = time.perf_counter() - start
+    k = result.metadata.kpis
+    print(f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
+          f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips")
+    print(f"simulate_fleet wall: best {min(times):.2f} s, median {sorted(times)[len(times)//2]:.2f} s")
+    print(f"peak traced memory (numpy + python): {peak / 2**20:.0f} MiB; "
+          f"process max RSS before the envelope: {rss_mib:.0f} MiB")
+    print(f"envelope build ({len(result.time_series_data)} series points): {envelope_s:.2f} s")
+    print(f"events {len(result.charging_events)}, stranded {k.stranded_trips}, "
+          f"peak site {k.peak_site_kw}, mean wait {k.mean_wait_s / 60:.1f} min")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,212 @@
+"""Battery energy of many vehicles (or parameter variants) over one speed trace."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from numpy.typing import NDArray
+
+from fleetsim.models import VehicleSpec
+from fleetsim.physics.powertrain import (
+    battery_power_kw,
+    hvac_power_kw,
+    regen_power_kw,
+    traction_power_kw,
+)
+from fleetsim.physics.road_load import acceleration_mps2, wheel_power_w
+
+_CHUNK_ELEMENTS = 1 << 18
+"""Variants are processed in blocks of about this many [variants, steps] cells (2 MB)."""
+
+_S_PER_H = 3600.0
+
+_VEHICLE_FIELDS = (
+    "rolling_resistance",
+    "drag_coefficient",
+    "frontal_area_m2",
+    "rotational_inertia_factor",
+    "transmission_efficiency",
+    "battery_efficiency",
+    "regen_efficiency",
+    "max_motor_power_kw",
+    "max_regen_power_kw",
+    "aux_power_kw",
+)
+_HVAC_FIELDS = ("comfort_low_c", "comfort_high_c", "heating_kw_per_c", "cooling_kw_per_c", "max_kw")
+
+
+@dataclass(frozen=True, eq=False)
+class TraceEnergy:
+    """Energy of each variant over one trace; every array is indexed by variant first."""
+
+    net_kwh: NDArray[np.float64]
+    """Battery side, discharge minus regen, including aux and HVAC, kWh."""
+    out_kwh: NDArray[np.float64]
+    """Energy drawn from the battery, kWh."""
+    regen_kwh: NDArray[np.float64]
+    """Energy returned to the battery by braking, kWh."""
+    wheel_kwh: NDArray[np.float64]
+    """Positive tractive energy delivered at the wheels (after the motor limit), kWh."""
+    distance_km: NDArray[np.float64]
+    """Distance of the trace, km (the same for every variant)."""
+    kwh_per_km: NDArray[np.float64]
+    """``net_kwh / distance_km``; 0 when the trace covers no distance."""
+    missed_s: NDArray[np.float64]
+    """Seconds in which the motor power limit kept the vehicle from following the trace."""
+    battery_power_kw: NDArray[np.float64]
+    """[variants, steps] battery power, kW, positive when discharging."""
+
+
+def trace_energy(
+    vehicle_or_list: VehicleSpec | Sequence[VehicleSpec],
+    speed_mps: npt.ArrayLike,
+    grade: npt.ArrayLike | None = None,
+    dt_s: float = 1.0,
+    ambient_c: float | npt.ArrayLike = 20.0,
+) -> TraceEnergy:
+    """Battery energy of each vehicle following a speed trace, vectorised over vehicles.
+
+    Step ``i`` is driven at ``speed_mps[i]`` for ``dt_s`` on ``grade[i]``; its acceleration
+    is the central difference of :func:`~fleetsim.physics.road_load.acceleration_mps2`.
+    The trace is prescribed: where the motor limit clips traction the step still counts
+    as driven, and its duration goes to ``missed_s``.
+
+    Parameters
+    ----------
+    vehicle_or_list : VehicleSpec or sequence of VehicleSpec
+        One vehicle (results have shape [1]) or many variants.
+    speed_mps : array_like, shape [steps]
+        Speed over each step, m/s, ≥ 0.
+    grade : array_like, shape [steps], optional
+        Rise over run of each step; flat when omitted.
+    dt_s : float
+        Step length, s.
+    ambient_c : float or array_like, shape [variants]
+        Ambient temperature for the HVAC load, °C, one for all or one per variant.
+
+    Returns
+    -------
+    TraceEnergy
+        Per-variant energies and the [variants, steps] battery power.
+    """
+    vehicles = (
+        [vehicle_or_list] if isinstance(vehicle_or_list, VehicleSpec) else list(vehicle_or_list)
+    )
+    speed = _trace_array(speed_mps, "speed_mps")
+    if np.any(speed < 0.0):
+        raise ValueError("speed_mps must not be negative")
+    slope = np.zeros_like(speed) if grade is None else _trace_array(grade, "grade")
+    if slope.shape != speed.shape:
+        raise ValueError(f"grade has {slope.size} steps, speed_mps has {speed.size}")
+    if not (np.isfinite(dt_s) and dt_s > 0.0):
+        raise ValueError(f"dt_s must be a positive number, got {dt_s}")
+    count, steps = len(vehicles), speed.size
+    ambient = np.asarray(ambient_c, dtype=np.float64)
+    if ambient.ndim > 1 or (ambient.ndim == 1 and ambient.shape != (count,)):
+        raise ValueError(
+            f"ambient_c must be a number or have shape ({count},), got {ambient.shape}"
+        )
+    if not np.all(np.isfinite(ambient)):
+        raise ValueError("ambient_c must be finite")
+
+    columns = {
+        name: np.fromiter((getattr(v, name) for v in vehicles), np.float64, count)
+        for name in _VEHICLE_FIELDS
+    }
+    columns["mass_kg"] = np.fromiter((v.total_mass_kg for v in vehicles), np.float64, count)
+    columns["drivetrain_efficiency"] = np.fromiter(
+        (v.drivetrain_efficiency or 1.0 for v in vehicles), np.float64, count
+    )
+    hvac = {
+        name: np.fromiter((getattr(v.hvac, name) for v in vehicles), np.float64, count)
+        for name in _HVAC_FIELDS
+    }
+    accessory_kw = columns["aux_power_kw"] + hvac_power_kw(ambient, **hvac)
+    accel = acceleration_mps2(speed, dt_s)
+
+    battery = np.empty((count, steps), dtype=np.float64)
+    traction_sum = np.zeros(count)
+    regen_sum = np.zeros(count)
+    wheel_sum = np.zeros(count)
+    clipped_steps = np.zeros(count)
+    chunk = max(1, _CHUNK_ELEMENTS // max(steps, 1))
+    for efficiency_map, rows in _group_by_motor_map(vehicles).items():
+        for start in range(0, rows.size, chunk):
+            idx = rows[start : start + chunk]
+            column = {name: values[idx, None] for name, values in columns.items()}
+            wheel_w = wheel_power_w(
+                column["mass_kg"],
+                column["rolling_resistance"],
+                column["drag_coefficient"],
+                column["frontal_area_m2"],
+                column["rotational_inertia_factor"],
+                speed,
+                accel,
+                slope,
+            )
+            drive = column["drivetrain_efficiency"] if efficiency_map is None else None
+            traction = traction_power_kw(
+                wheel_w,
+                column["max_motor_power_kw"],
+                column["transmission_efficiency"],
+                drive,
+                efficiency_map,
+            )
+            regen_kw = regen_power_kw(
+                wheel_w,
+                column["regen_efficiency"],
+                column["max_regen_power_kw"],
+                column["max_motor_power_kw"],
+                column["transmission_efficiency"],
+                drive,
+                efficiency_map,
+            )
+            battery[idx] = battery_power_kw(
+                traction.electric_kw,
+                regen_kw,
+                accessory_kw[idx, None],
+                column["battery_efficiency"],
+            )
+            traction_sum[idx] = traction.electric_kw.sum(axis=1)
+            regen_sum[idx] = regen_kw.sum(axis=1)
+            wheel_sum[idx] = traction.wheel_kw.sum(axis=1)
+            clipped_steps[idx] = np.count_nonzero(traction.clipped, axis=1)
+
+    to_kwh = dt_s / _S_PER_H
+    battery_efficiency = columns["battery_efficiency"]
+    out_kwh = (traction_sum + accessory_kw * steps) / battery_efficiency * to_kwh
+    regen_kwh = regen_sum * battery_efficiency * to_kwh
+    net_kwh = out_kwh - regen_kwh
+    distance_km = np.full(count, float(speed.sum()) * dt_s / 1000.0)
+    kwh_per_km = np.divide(net_kwh, distance_km, out=np.zeros(count), where=distance_km > 0.0)
+    return TraceEnergy(
+        net_kwh=net_kwh,
+        out_kwh=out_kwh,
+        regen_kwh=regen_kwh,
+        wheel_kwh=wheel_sum * to_kwh,
+        distance_km=distance_km,
+        kwh_per_km=kwh_per_km,
+        missed_s=clipped_steps * dt_s,
+        battery_power_kw=battery,
+    )
+
+
+def _trace_array(values: npt.ArrayLike, name: str) -> NDArray[np.float64]:
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
+def _group_by_motor_map(
+    vehicles: Sequence[VehicleSpec],
+) -> dict[tuple[tuple[float, float], ...] | None, NDArray[np.intp]]:
+    """Row indices of vehicles sharing a motor map (None: constant drivetrain efficiency)."""
+    groups: dict[tuple[tuple[float, float], ...] | None, list[int]] = {}
+    for row, vehicle in enumerate(vehicles):
+        key = None if vehicle.motor_efficiency_map is None else tuple(vehicle.motor_efficiency_map)
+        groups.setdefault(key, []).append(row)
+    return {key: np.asarray(rows, dtype=np.intp) for key, rows in groups.items()}
