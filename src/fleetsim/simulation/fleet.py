@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 from fleetsim.models import ResolvedRequest
 from fleetsim.models.result import VehicleState
 from fleetsim.simulation.places import site_within_reach
+from fleetsim.simulation.ports import assign_ports
 from fleetsim.simulation.schedule import expand_schedule, horizon_seconds, trip_steps
 from fleetsim.simulation.tariffs import PriceTable, charger_price_rows
 from fleetsim.simulation.trip_energy import (
@@ -191,8 +192,14 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     charger_eff = np.array([c.efficiency for c in chargers])
     charger_lonlat = np.array([c.location for c in chargers], dtype=np.float64).reshape(-1, 2)
     site_limit = np.array([resolved.sites[s].site_power_limit_kw or np.inf for s in index.site_ids])
-    site_has_charger = np.bincount(charger_site, minlength=n_sites) > 0
     preference = np.lexsort((np.arange(len(chargers)), -charger_kw, charger_site))
+    dc_order, ac_order = preference[charger_dc[preference]], preference[~charger_dc[preference]]
+    site_has_dc = np.bincount(charger_site, weights=charger_dc, minlength=n_sites) > 0
+    site_has_ac = np.bincount(charger_site, weights=~charger_dc, minlength=n_sites) > 0
+    # can_charge_at[site, vehicle]: the site has a charger whose current the vehicle takes.
+    can_charge_at = (site_has_dc[:, None] & (dc_kw > 0)[None, :]) | (
+        site_has_ac[:, None] & (ac_kw > 0)[None, :]
+    )
     route_end = np.array([r.end for r in routes], dtype=np.float64).reshape(-1, 2)
     route_end_site = site_within_reach(route_end, charger_lonlat, charger_site)
     site_lonlat = np.array([resolved.sites[s].location for s in index.site_ids]).reshape(-1, 2)
@@ -260,6 +267,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     odometer = np.zeros(n_vehicles)
     min_soc = soc_start.copy()
     inverse_cap = 1.0 / cap
+    vehicle_index = np.arange(n_vehicles)
     charge_kw = np.zeros(n_vehicles)
     ev_start = np.zeros(n_vehicles)
     ev_plug_in = np.zeros(n_vehicles)
@@ -339,28 +347,27 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             rest = (k + 1 + offset, np.repeat(who, span))
             drive_kwh[rest] = 0.0
             drive_km[rest] = 0.0
-        # Queue: FCFS by arrival then vehicle id; the best free charger of the site first.
+        # Queue: FCFS by arrival then vehicle id; DC first for vehicles that take DC, the
+        # best free charger of the site first; a vehicle never takes a port it cannot use.
         want = (place >= 0) & (plugged < 0) & (energy < target - FULL_TOLERANCE_KWH)
-        want &= site_has_charger[np.maximum(place, 0)]
+        want &= can_charge_at[np.maximum(place, 0), vehicle_index]
         if want.any():
             free = charger_ports - np.bincount(plugged[plugged >= 0], minlength=len(chargers))
             if free.any():
-                slots = np.repeat(preference, free[preference])
-                slot_site = charger_site[slots]
-                slot_first = np.searchsorted(slot_site, np.arange(n_sites))
-                slot_count = np.bincount(slot_site, minlength=n_sites)
-                candidates = np.flatnonzero(want)
-                candidate_site = place[candidates]
-                order = np.lexsort((candidates, arrival_step[candidates], candidate_site))
-                candidates, candidate_site = candidates[order], candidate_site[order]
-                rank = np.arange(len(candidates)) - np.searchsorted(candidate_site, candidate_site)
-                served = rank < slot_count[candidate_site]
-                who = candidates[served]
-                plugged[who] = slots[slot_first[candidate_site[served]] + rank[served]]
-                ev_plug_in[who] = arrival_step[who] * float(step_s)
-                ev_start[who] = float(t_s)
-                ev_soc[who] = energy[who] / cap[who]
-                ev_grid[who] = ev_stored[who] = ev_cost[who] = 0.0
+                queue = np.flatnonzero(want)
+                queue = queue[np.lexsort((queue, arrival_step[queue], place[queue]))]
+                for pool_order, takes in ((dc_order, dc_kw > 0), (ac_order, ac_kw > 0)):
+                    line = queue[takes[queue] & (plugged[queue] < 0)]
+                    served, charger = assign_ports(
+                        line, place[line], free, pool_order, charger_site, n_sites
+                    )
+                    who = line[served]
+                    plugged[who] = charger[served]
+                    free -= np.bincount(charger[served], minlength=len(chargers))
+                    ev_plug_in[who] = arrival_step[who] * float(step_s)
+                    ev_start[who] = float(t_s)
+                    ev_soc[who] = energy[who] / cap[who]
+                    ev_grid[who] = ev_stored[who] = ev_cost[who] = 0.0
             waiting = want & (plugged < 0)
         else:
             waiting[:] = False
