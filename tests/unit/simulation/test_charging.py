@@ -4,7 +4,7 @@ import math
 from collections.abc import Callable
 
 import pytest
-from conftest import START, charger, vehicle
+from builders import START, charger, vehicle
 
 from fleetsim.models import FleetVehicle, ResolvedRequest
 from fleetsim.simulation import simulate, simulate_fleet
@@ -37,7 +37,9 @@ def test_tapering_curve_matches_the_exponential_solution(make: Make) -> None:
     # so SoC 0.8 -> 0.96 takes ln(0.25 / 0.09) / 2 h; 0.5 -> 0.8 takes 30 / 50 h.
     curve = [(0.0, 50.0), (0.8, 50.0), (1.0, 10.0)]
     request = make(
-        [at_half("a")], vehicles=[vehicle(charge_curve=curve, soc_max=0.96)], step_s=10,
+        [at_half("a")],
+        vehicles=[vehicle(charge_curve=curve, soc_max=0.96)],
+        step_s=10,
     )
     run = simulate_fleet(request)
     expected_s = (30 / 50 + math.log(0.25 / 0.09) / 2) * 3600
@@ -62,7 +64,9 @@ def test_queue_is_first_come_by_vehicle_id_on_ties(make: Make) -> None:
 def test_site_limit_shares_power_and_is_never_exceeded(make: Make) -> None:
     # Three 50 kW ports behind 100 kW: each vehicle gets 100/3 kW until done together.
     request = make(
-        [at_half(v) for v in "abc"], chargers=[charger(ports=3)], site_limit_kw=100.0,
+        [at_half(v) for v in "abc"],
+        chargers=[charger(ports=3)],
+        site_limit_kw=100.0,
     )
     run = simulate_fleet(request)
     assert run.site_load_kw.max() <= 100.0 + 1e-9
@@ -72,7 +76,8 @@ def test_site_limit_shares_power_and_is_never_exceeded(make: Make) -> None:
 
 def test_charging_losses_make_grid_energy_exceed_stored(make: Make) -> None:
     request = make(
-        [at_half("a")], vehicles=[vehicle(battery_efficiency=0.95)],
+        [at_half("a")],
+        vehicles=[vehicle(battery_efficiency=0.95)],
         chargers=[charger(efficiency=0.9)],
     )
     run = simulate_fleet(request)

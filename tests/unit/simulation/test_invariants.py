@@ -3,7 +3,7 @@
 from datetime import time
 from typing import Any
 
-from conftest import build, charger, loop_route, tou_tariff, vehicle
+from builders import build, charger, loop_route, tou_tariff, vehicle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
@@ -19,29 +19,54 @@ def fleets(draw: st.DrawFn, contention: bool = True) -> ResolvedRequest:
     n = draw(st.integers(1, 5))
     battery = draw(st.sampled_from([30.0, 60.0, 120.0]))
     curve = draw(st.sampled_from([None, [(0.0, 150.0), (0.7, 150.0), (1.0, 20.0)]]))
-    spec = vehicle(battery_usable_kwh=battery, charge_curve=curve,
-                   battery_efficiency=draw(st.sampled_from([0.9, 1.0])))
+    spec = vehicle(
+        battery_usable_kwh=battery,
+        charge_curve=curve,
+        battery_efficiency=draw(st.sampled_from([0.9, 1.0])),
+    )
     fleet = [
-        FleetVehicle(id=f"v{i}", type="van", depot="depot",
-                     initial_soc=draw(st.sampled_from([0.3, 0.6, 1.0])))
+        FleetVehicle(
+            id=f"v{i}",
+            type="van",
+            depot="depot",
+            initial_soc=draw(st.sampled_from([0.3, 0.6, 1.0])),
+        )
         for i in range(n)
     ]
     schedule = [
-        Trip(vehicle_id=f"v{i}", route_id=draw(st.sampled_from(["short", "long"])),
-             departure=time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 10, 30]))))
+        Trip(
+            vehicle_id=f"v{i}",
+            route_id=draw(st.sampled_from(["short", "long"])),
+            departure=time(draw(st.integers(0, 23)), draw(st.sampled_from([0, 10, 30]))),
+        )
         for i in range(n)
         for _ in range(draw(st.integers(0, 3)))
     ]
     ports = draw(st.integers(1, 3)) if contention else n
-    kind: dict[str, Any] = draw(st.sampled_from([
-        {"current": "DC", "power_kw": 50.0}, {"current": "AC", "power_kw": 22.0},
-    ]))
-    plug = charger(ports=ports, tariff="tou", price_per_kwh=None,
-                   efficiency=draw(st.sampled_from([0.9, 1.0])), **kind)
+    kind: dict[str, Any] = draw(
+        st.sampled_from(
+            [
+                {"current": "DC", "power_kw": 50.0},
+                {"current": "AC", "power_kw": 22.0},
+            ]
+        )
+    )
+    plug = charger(
+        ports=ports,
+        tariff="tou",
+        price_per_kwh=None,
+        efficiency=draw(st.sampled_from([0.9, 1.0])),
+        **kind,
+    )
     limit = draw(st.sampled_from([None, 40.0, 80.0])) if contention else None
     return build(
-        fleet, schedule, vehicles=[spec], chargers=[plug], routes=ROUTES,
-        site_limit_kw=limit, tariffs=[tou_tariff()],
+        fleet,
+        schedule,
+        vehicles=[spec],
+        chargers=[plug],
+        routes=ROUTES,
+        site_limit_kw=limit,
+        tariffs=[tou_tariff()],
         strategy=draw(st.sampled_from(["greedy", "balanced", "time_of_use"])),
         step_s=draw(st.sampled_from([300, 900])),
     )

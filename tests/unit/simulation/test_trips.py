@@ -6,7 +6,7 @@ from datetime import date, time
 
 import numpy as np
 import pytest
-from conftest import loop_route, vehicle
+from builders import START, loop_route, vehicle
 
 from fleetsim.models import FleetVehicle, Horizon, ResolvedRequest, Trip
 from fleetsim.physics import drive_trace, trace_energy
@@ -18,20 +18,24 @@ VAN = FleetVehicle(id="v1", type="van", depot="depot")
 
 
 def test_weekdays_select_days_in_local_time(make: Make) -> None:
-    from conftest import START
-
-    trip = Trip(vehicle_id="v1", route_id="loop", departure=time(7, 30),
-                weekdays=["mon", "tue", "wed", "thu", "fri"])
+    trip = Trip(
+        vehicle_id="v1",
+        route_id="loop",
+        departure=time(7, 30),
+        weekdays=["mon", "tue", "wed", "thu", "fri"],
+    )
     request = make([VAN], [trip], horizon=Horizon(start=START, days=7))
     table = expand_schedule(request.scenario, ["v1"], ["loop"])
     assert table.departure_s.tolist() == [d * 86_400 + 7.5 * 3600 for d in range(5)]
 
 
 def test_dates_restrict_a_trip_to_those_days(make: Make) -> None:
-    from conftest import START
-
-    trip = Trip(vehicle_id="v1", route_id="loop", departure=time(8),
-                dates=[date(2026, 3, 4), date(2026, 4, 1)])
+    trip = Trip(
+        vehicle_id="v1",
+        route_id="loop",
+        departure=time(8),
+        dates=[date(2026, 3, 4), date(2026, 4, 1)],
+    )
     request = make([VAN], [trip], horizon=Horizon(start=START, days=7))
     table = expand_schedule(request.scenario, ["v1"], ["loop"])
     assert table.departure_s.tolist() == [2 * 86_400 + 8 * 3600]
@@ -39,8 +43,12 @@ def test_dates_restrict_a_trip_to_those_days(make: Make) -> None:
 
 def test_trip_draws_the_energy_the_physics_gives(make: Make) -> None:
     route = loop_route(length_m=20_000)
-    request = make([VAN], [Trip(vehicle_id="v1", route_id="loop", departure=time(8))],
-                   routes=[route], chargers=[])
+    request = make(
+        [VAN],
+        [Trip(vehicle_id="v1", route_id="loop", departure=time(8))],
+        routes=[route],
+        chargers=[],
+    )
     result = simulate(request, "test")
     trace = drive_trace(route)
     expected = trace_energy(vehicle(), trace.speed_mps, trace.grade, trace.dt_s, 20.0)
@@ -68,8 +76,14 @@ def test_too_small_battery_is_stranded_and_the_run_goes_on(make: Make) -> None:
     small = vehicle(battery_usable_kwh=5.0)
     route = loop_route(length_m=100_000, speed_mps=20.0)
     schedule = [Trip(vehicle_id="v1", route_id="loop", departure=time(6))]
-    request = make([VAN], schedule, vehicles=[small], routes=[route], chargers=[],
-                   horizon=Horizon(start=make([VAN]).scenario.horizon.start, days=2))
+    request = make(
+        [VAN],
+        schedule,
+        vehicles=[small],
+        routes=[route],
+        chargers=[],
+        horizon=Horizon(start=make([VAN]).scenario.horizon.start, days=2),
+    )
     result = simulate(request, "test")
     kpis = result.metadata.kpis
     assert not kpis.feasible and kpis.stranded_trips == 2
@@ -85,8 +99,11 @@ def test_too_small_battery_is_stranded_and_the_run_goes_on(make: Make) -> None:
 
 def test_no_charging_while_driving(make: Make) -> None:
     schedule = [Trip(vehicle_id="v1", route_id="loop", departure=time(h)) for h in (6, 12, 18)]
-    request = make([FleetVehicle(id="v1", type="van", depot="depot", initial_soc=0.6)],
-                   schedule, routes=[loop_route(length_m=40_000)])
+    request = make(
+        [FleetVehicle(id="v1", type="van", depot="depot", initial_soc=0.6)],
+        schedule,
+        routes=[loop_route(length_m=40_000)],
+    )
     run = simulate_fleet(request)
     trips = np.stack([run.trip_departure_s, run.trip_departure_s + run.trip_duration_s], 1)
     for start, end in zip(run.events["start_s"], run.events["end_s"], strict=True):
