@@ -19,6 +19,7 @@ from fleetsim.config import (
     overrides_from_env,
 )
 from fleetsim.config.errors import field_path
+from fleetsim.config.schedule_csv import with_schedule_csv
 from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
 from fleetsim.sinks.local import write_result
 
@@ -98,10 +99,19 @@ def run(
     request: Annotated[Path | None, typer.Option(help="Request JSON file")] = None,
     config_dir: ConfigDirOption = None,
     out: Annotated[Path, typer.Option(help="Results directory")] = Path("results"),
+    schedule: Annotated[
+        Path | None, typer.Option(help="Schedule CSV replacing the scenario's schedule")
+    ] = None,
+    plot: Annotated[bool, typer.Option(help="Also write PNG charts next to the result")] = False,
 ) -> None:
     """Simulate a scenario and write results/<job_id>/result.json."""
     sim_request = _request(request, scenario)
     catalogue, directory = _catalogue(config_dir)
+    if schedule is not None:
+        try:
+            sim_request = with_schedule_csv(sim_request, schedule, catalogue)
+        except ConfigErrors as exc:
+            _fail([str(p) for p in exc.problems])
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -121,6 +131,11 @@ def run(
         progress.update(task, description="writing the result")
         job_id = runner.job_id_for(resolved.request_hash)
         path = write_result(out, job_id, canonical_json_bytes(result))
+        if plot:
+            progress.update(task, description="drawing charts")
+            from fleetsim.plots import write_plots
+
+            write_plots(result, resolved, path.parent)
     console.print(_kpi_table(result))
     for warning in result.metadata.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")

@@ -1,0 +1,55 @@
+"""Route specs resolved into profiles: a path along distance, or a drive cycle."""
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from fleetsim.config.cycle import cycle_distance_m, read_cycle
+from fleetsim.config.errors import ConfigErrors, Where, problems_from_validation
+from fleetsim.config.geometry import directions_polyline, geojson_polyline, path_profile
+from fleetsim.models import RouteProfile, RouteSpec
+
+
+def route_profile(
+    spec: RouteSpec, config_dir: Path, *, origin: str = "routes.yaml"
+) -> RouteProfile:
+    """Resolve a route: read its GeoJSON, Directions response or cycle CSV under `config_dir`.
+
+    `origin` is the file named in errors about inline parts ("routes.yaml" or "request").
+    """
+    where = Where(origin, "route", spec.id)
+    default_speed_mps = spec.speed_kph / 3.6
+    try:
+        if spec.cycle is not None:
+            if spec.stops:
+                raise where.error("stops", "a cycle route takes its stops from the cycle")
+            if spec.location is None:
+                raise where.error("location", "a cycle route needs a location")
+            cycle = read_cycle(spec.cycle, config_dir, where)
+            length_m = cycle_distance_m(cycle)
+            if length_m <= 0.0:
+                raise where.error("cycle", "the cycle never moves (distance 0)")
+            return RouteProfile(
+                id=spec.id,
+                name=spec.name,
+                start=spec.location,
+                end=spec.location,
+                length_km=length_m / 1000.0,
+                cycle=cycle,
+            )
+        if spec.geometry is not None:
+            line = geojson_polyline(spec.geometry, config_dir, default_speed_mps, where)
+        elif spec.directions is not None:
+            line = directions_polyline(spec.directions, config_dir, default_speed_mps, where)
+        else:
+            raise where.error(None, "give exactly one of geometry, directions or cycle")
+        return RouteProfile(
+            id=spec.id,
+            name=spec.name,
+            start=(float(line.lon[0]), float(line.lat[0])),
+            end=(float(line.lon[-1]), float(line.lat[-1])),
+            length_km=line.length_m / 1000.0,
+            path=path_profile(line, spec.stops, spec.stop_dwell_s, where),
+        )
+    except ValidationError as exc:
+        raise ConfigErrors(problems_from_validation(exc, where)) from exc
