@@ -1,0 +1,179 @@
+"""The CLI door: runs, byte-identical reruns, and exit code 2 with located errors."""
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fleetsim.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = ROOT / "config"
+runner = CliRunner()
+
+
+def result_files(out: Path) -> list[Path]:
+    return sorted(out.glob("*/result.json"))
+
+
+def test_main_py_runs_the_default_and_writes_the_envelope(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "main.py", "run", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    [path] = result_files(tmp_path)
+    envelope = json.loads(path.read_bytes())
+    assert set(envelope) == {
+        "metadata",
+        "trips",
+        "time_series_data",
+        "site_load",
+        "charging_events",
+    }
+    assert envelope["metadata"]["scenario"] == "default"
+    assert envelope["metadata"]["counts"]["trips"] == len(envelope["trips"]) > 0
+    assert "feasible" in done.stdout
+
+
+def test_two_runs_give_identical_bytes(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        done = runner.invoke(
+            app,
+            [
+                "run",
+                "--scenario",
+                "smoke",
+                "--config-dir",
+                str(CONFIG),
+                "--out",
+                str(tmp_path / out),
+            ],
+        )
+        assert done.exit_code == 0, done.output
+    [a], [b] = result_files(tmp_path / "a"), result_files(tmp_path / "b")
+    assert a.relative_to(tmp_path / "a") == b.relative_to(tmp_path / "b")
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_plot_writes_three_pngs(tmp_path: Path) -> None:
+    done = runner.invoke(
+        app,
+        [
+            "run",
+            "--scenario",
+            "smoke",
+            "--config-dir",
+            str(CONFIG),
+            "--out",
+            str(tmp_path),
+            "--plot",
+        ],
+    )
+    assert done.exit_code == 0, done.output
+    [path] = result_files(tmp_path)
+    for name in ("soc.png", "site_load.png", "charger_occupancy.png"):
+        assert (path.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def broken_config(tmp_path: Path) -> Path:
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    vehicles = config / "vehicles.yaml"
+    text = vehicles.read_text(encoding="utf-8")
+    broken = re.sub(r"battery_usable_kwh:\s*", "battery_usable_kwh: -", text, count=1)
+    vehicles.write_text(broken, encoding="utf-8")
+    return config
+
+
+def test_validate_on_a_broken_config_exits_2_naming_the_field(broken_config: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "main.py", "validate", "--config-dir", str(broken_config)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "vehicles.yaml" in done.stderr and "battery_usable_kwh" in done.stderr
+
+
+def test_validate_on_the_bundled_config_passes() -> None:
+    done = runner.invoke(app, ["validate", "--config-dir", str(CONFIG)])
+    assert done.exit_code == 0, done.output
+
+
+def test_run_on_a_broken_config_writes_nothing(broken_config: Path, tmp_path: Path) -> None:
+    done = runner.invoke(
+        app, ["run", "--config-dir", str(broken_config), "--out", str(tmp_path / "out")]
+    )
+    assert done.exit_code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_invalid_request_file_exits_2_with_the_field(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"scenario": "smoke", "strategy": "cheapest"}))
+    done = runner.invoke(
+        app,
+        [
+            "run",
+            "--request",
+            str(request),
+            "--config-dir",
+            str(CONFIG),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert done.exit_code == 2
+    assert "strategy" in done.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_scenario_lists_the_known_ones(tmp_path: Path) -> None:
+    done = runner.invoke(
+        app, ["run", "--scenario", "nope", "--config-dir", str(CONFIG), "--out", str(tmp_path)]
+    )
+    assert done.exit_code == 2
+    assert "default" in done.output and "smoke" in done.output
+
+
+def test_schedule_csv_with_a_bad_row_names_its_line(tmp_path: Path) -> None:
+    csv = tmp_path / "schedule.csv"
+    csv.write_text(
+        "vehicle_id,vehicle_type,route_id,departure,weekdays\n"
+        "sedan_01,compact_sedan,udds_city,08:00,all\n"
+        "sedan_01,compact_sedan,udds_city,25:00,all\n"
+    )
+    done = runner.invoke(
+        app,
+        [
+            "run",
+            "--scenario",
+            "smoke",
+            "--schedule",
+            str(csv),
+            "--config-dir",
+            str(CONFIG),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert done.exit_code == 2
+    assert "schedule.csv:3" in done.output and "departure" in done.output
+
+
+def test_list_shows_the_bundled_routes() -> None:
+    done = runner.invoke(app, ["list", "routes", "--config-dir", str(CONFIG)])
+    assert done.exit_code == 0
+    assert "udds_city" in done.output
