@@ -42,10 +42,19 @@ def vehicle_types() -> list[VehicleSpec]:
     ]
     return [
         VehicleSpec(
-            id=i, mass_kg=m, drag_coefficient=cd, frontal_area_m2=a, rolling_resistance=0.008,
-            drivetrain_efficiency=0.9, max_motor_power_kw=m / 20, max_regen_power_kw=m / 40,
-            battery_usable_kwh=kwh, max_ac_charge_kw=11, max_dc_charge_kw=dc,
-            charge_curve=[(0.0, dc), (0.6, dc), (1.0, dc * 0.2)], aux_power_kw=1 + m / 5000,
+            id=i,
+            mass_kg=m,
+            drag_coefficient=cd,
+            frontal_area_m2=a,
+            rolling_resistance=0.008,
+            drivetrain_efficiency=0.9,
+            max_motor_power_kw=m / 20,
+            max_regen_power_kw=m / 40,
+            battery_usable_kwh=kwh,
+            max_ac_charge_kw=11,
+            max_dc_charge_kw=dc,
+            charge_curve=[(0.0, dc), (0.6, dc), (1.0, dc * 0.2)],
+            aux_power_kw=1 + m / 5000,
         )
         for i, m, cd, a, kwh, dc in rows
     ]
@@ -58,15 +67,21 @@ def routes(count: int, rng: np.random.Generator) -> list[RouteProfile]:
         length = float(rng.uniform(10_000, 80_000))
         vertices = np.linspace(0.0, length, 41)
         elevation = 500 + 40 * np.sin(vertices / float(rng.uniform(2_000, 9_000)))
-        out.append(RouteProfile(
-            id=f"r{r:02d}", start=DEPOT, end=DEPOT, length_km=length / 1000,
-            path=PathProfile(
-                distance_m=vertices.tolist(), elevation_m=elevation.tolist(),
-                speed_mps=rng.choice([8.3, 13.9, 22.2, 27.8], size=40).tolist(),
-                stop_position_m=np.sort(rng.uniform(0, length, 6)).tolist(),
-                stop_dwell_s=[20.0] * 6,
-            ),
-        ))
+        out.append(
+            RouteProfile(
+                id=f"r{r:02d}",
+                start=DEPOT,
+                end=DEPOT,
+                length_km=length / 1000,
+                path=PathProfile(
+                    distance_m=vertices.tolist(),
+                    elevation_m=elevation.tolist(),
+                    speed_mps=rng.choice([8.3, 13.9, 22.2, 27.8], size=40).tolist(),
+                    stop_position_m=np.sort(rng.uniform(0, length, 6)).tolist(),
+                    stop_dwell_s=[20.0] * 6,
+                ),
+            )
+        )
     return out
 
 
@@ -75,33 +90,59 @@ def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
     types = vehicle_types()
     route_list = routes(50, rng)
     fleet = [
-        FleetVehicle(id=f"v{i:04d}", type=types[i % 5].id, depot="depot")
-        for i in range(n_vehicles)
+        FleetVehicle(id=f"v{i:04d}", type=types[i % 5].id, depot="depot") for i in range(n_vehicles)
     ]
     schedule = [
-        Trip(vehicle_id=v.id, route_id=route_list[int(rng.integers(50))].id,
-             departure=clock(hour, int(rng.integers(0, 12)) * 5))
+        Trip(
+            vehicle_id=v.id,
+            route_id=route_list[int(rng.integers(50))].id,
+            departure=clock(hour, int(rng.integers(0, 12)) * 5),
+        )
         for v in fleet
         for hour in (6, 11, 16)
     ]
     chargers = [
-        ChargerSpec(id="depot_dc", location=DEPOT, kind="depot", power_kw=150, current="DC",
-                    ports=n_vehicles // 20, site="depot", price_per_kwh=0.2),
-        ChargerSpec(id="depot_ac", location=DEPOT, kind="depot", power_kw=22, current="AC",
-                    ports=n_vehicles // 5, site="depot", price_per_kwh=0.2),
+        ChargerSpec(
+            id="depot_dc",
+            location=DEPOT,
+            kind="depot",
+            power_kw=150,
+            current="DC",
+            ports=n_vehicles // 20,
+            site="depot",
+            price_per_kwh=0.2,
+        ),
+        ChargerSpec(
+            id="depot_ac",
+            location=DEPOT,
+            kind="depot",
+            power_kw=22,
+            current="AC",
+            ports=n_vehicles // 5,
+            site="depot",
+            price_per_kwh=0.2,
+        ),
     ]
     scenario = Scenario(
-        id="bench", horizon=Horizon(start=datetime(2026, 3, 2, tzinfo=timezone(
-            timedelta(hours=1))), days=days),
-        fleet=fleet, schedule=schedule, time_series_resolution_s=3600, max_points=10_000_000,
+        id="bench",
+        horizon=Horizon(start=datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=1))), days=days),
+        fleet=fleet,
+        schedule=schedule,
+        time_series_resolution_s=3600,
+        max_points=10_000_000,
     )
     return ResolvedRequest(
-        scenario=scenario, vehicles={t.id: t for t in types},
+        scenario=scenario,
+        vehicles={t.id: t for t in types},
         chargers={c.id: c for c in chargers},
-        sites={"depot": SiteSpec(id="depot", location=DEPOT,
-                                 site_power_limit_kw=n_vehicles * 12.0)},
-        tariffs={}, routes={r.id: r for r in route_list},
-        request_hash="bench", config_digest="bench", lineage={},
+        sites={
+            "depot": SiteSpec(id="depot", location=DEPOT, site_power_limit_kw=n_vehicles * 12.0)
+        },
+        tariffs={},
+        routes={r.id: r for r in route_list},
+        request_hash="bench",
+        config_digest="bench",
+        lineage={},
     )
 
 
@@ -126,14 +167,21 @@ def main() -> None:
     result = build_result(resolved, run, "bench")
     envelope_s = time.perf_counter() - start
     k = result.metadata.kpis
-    print(f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
-          f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips")
-    print(f"simulate_fleet wall: best {min(times):.2f} s, median {sorted(times)[len(times)//2]:.2f} s")
-    print(f"peak traced memory (numpy + python): {peak / 2**20:.0f} MiB; "
-          f"process max RSS before the envelope: {rss_mib:.0f} MiB")
+    print(
+        f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
+        f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips"
+    )
+    median = sorted(times)[len(times) // 2]
+    print(f"simulate_fleet wall: best {min(times):.2f} s, median {median:.2f} s")
+    print(
+        f"peak traced memory (numpy + python): {peak / 2**20:.0f} MiB; "
+        f"process max RSS before the envelope: {rss_mib:.0f} MiB"
+    )
     print(f"envelope build ({len(result.time_series_data)} series points): {envelope_s:.2f} s")
-    print(f"events {len(result.charging_events)}, stranded {k.stranded_trips}, "
-          f"peak site {k.peak_site_kw}, mean wait {k.mean_wait_s / 60:.1f} min")
+    print(
+        f"events {len(result.charging_events)}, stranded {k.stranded_trips}, "
+        f"peak site {k.peak_site_kw}, mean wait {k.mean_wait_s / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":
