@@ -1,6 +1,7 @@
 """The command line: `fleetsim` / `python main.py` (run, validate, list)."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Literal, NoReturn
 
@@ -20,7 +21,15 @@ from fleetsim.config import (
 )
 from fleetsim.config.errors import field_path
 from fleetsim.config.schedule_csv import with_schedule_csv
-from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.models import (
+    ChargerSpec,
+    RouteSpec,
+    Scenario,
+    SimulationRequest,
+    SimulationResult,
+    VehicleSpec,
+    canonical_json_bytes,
+)
 from fleetsim.sinks.local import write_result
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -164,15 +173,15 @@ def list_entries(
 ) -> None:
     """List the ids and names of one kind of reference data."""
     catalogue, _ = _catalogue(config_dir)
-    entries = {
+    sections: dict[str, Mapping[str, RouteSpec | VehicleSpec | ChargerSpec | Scenario]] = {
         "routes": catalogue.route_specs,
         "vehicles": catalogue.vehicles,
         "chargers": catalogue.chargers,
         "scenarios": catalogue.scenarios,
-    }[kind]
+    }
     table = Table(title=kind)
     table.add_column("id")
     table.add_column("name")
-    for entry_id, entry in sorted(entries.items()):
+    for entry_id, entry in sorted(sections[kind].items()):
         table.add_row(entry_id, entry.name)
     console.print(table)
