@@ -13,16 +13,14 @@ from numpy.typing import NDArray
 
 from fleetsim.models import ResolvedRequest
 from fleetsim.models.result import VehicleState
-from fleetsim.simulation.places import site_within_reach
+from fleetsim.simulation.chargers import charger_arrays
 from fleetsim.simulation.ports import assign_ports
-from fleetsim.simulation.schedule import expand_schedule, horizon_seconds, trip_steps
+from fleetsim.simulation.schedule import horizon_seconds
+from fleetsim.simulation.strategies import STRATEGIES, ChargeDemand
 from fleetsim.simulation.tariffs import PriceTable, charger_price_rows
-from fleetsim.simulation.trip_energy import (
-    ComboEnergy,
-    combine_trips,
-    combo_energy,
-    stranded_position_km,
-)
+from fleetsim.simulation.trip_energy import stranded_position_km
+from fleetsim.simulation.trip_plan import TripPlan, plan_trips
+from fleetsim.simulation.vehicles import VehicleArrays, vehicle_arrays
 
 FULL_TOLERANCE_KWH = 1e-6
 """A battery within this of its charge target counts as full."""
@@ -36,7 +34,8 @@ STATE_CODES: tuple[VehicleState, ...] = (
     "stranded",
 )
 PARKED, DRIVING, CHARGING, PLUGGED, WAITING, STRANDED = range(6)
-NO_PLACE, ON_ROAD = -1, -2
+ON_ROAD = -2
+"""`place` of a vehicle on a trip; -1 is a dwell place with no charger in reach."""
 
 
 @dataclass(frozen=True)
@@ -134,14 +133,10 @@ def sample_interval_steps(resolved: ResolvedRequest) -> tuple[int, int, bool]:
     return every, -(-steps // every), coarsened
 
 
-def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
-    """Run the fleet over the horizon. Never raises for an infeasible fleet."""
-    scenario = resolved.scenario
-    step_s = scenario.step_s
-    step_h = step_s / 3600.0
-    strategy = scenario.strategy
-    fleet = sorted(scenario.fleet, key=lambda v: v.id)
-    index = FleetIndex(
+def fleet_index(resolved: ResolvedRequest) -> FleetIndex:
+    """The sorted ids every array of a run is indexed by."""
+    fleet = sorted(resolved.scenario.fleet, key=lambda v: v.id)
+    return FleetIndex(
         vehicle_ids=[v.id for v in fleet],
         vehicle_types=[v.type for v in fleet],
         vehicle_depots=[v.depot for v in fleet],
@@ -150,140 +145,60 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         charger_ids=sorted(resolved.chargers),
         site_ids=sorted(resolved.sites),
     )
-    warnings: list[str] = []
-    types = [resolved.vehicles[t] for t in index.type_ids]
-    routes = [resolved.routes[r] for r in index.route_ids]
-    chargers = [resolved.chargers[c] for c in index.charger_ids]
-    site_pos = {s: i for i, s in enumerate(index.site_ids)}
-    n_vehicles, n_sites = len(fleet), len(index.site_ids)
 
-    # Vehicles.
-    type_of = np.array([index.type_ids.index(v.type) for v in fleet], dtype=np.intp)
-    spec = [resolved.vehicles[v.type] for v in fleet]
-    cap = np.array([s.battery_usable_kwh for s in spec])
-    target = cap * np.array([s.soc_max for s in spec])
-    reserve = cap * np.array([s.reserve_soc for s in spec])
-    eta_battery = np.array([s.battery_efficiency for s in spec])
-    ac_kw = np.array([s.max_ac_charge_kw for s in spec])
-    dc_kw = np.array([s.max_dc_charge_kw for s in spec])
-    depot = np.array([site_pos[v.depot] for v in fleet], dtype=np.intp)
-    energy = cap * np.array(
-        [
-            v.initial_soc if v.initial_soc is not None else s.soc_max
-            for v, s in zip(fleet, spec, strict=True)
-        ]
+
+def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
+    """Run the fleet over the horizon. Never raises for an infeasible fleet."""
+    scenario = resolved.scenario
+    step_s = scenario.step_s
+    step_h = step_s / 3600.0
+    strategy_kw = STRATEGIES[scenario.strategy]
+    index = fleet_index(resolved)
+    fleet = sorted(scenario.fleet, key=lambda v: v.id)
+    vehicles = vehicle_arrays(resolved, fleet, index.type_ids, index.site_ids)
+    chargers = charger_arrays(
+        resolved, index.charger_ids, index.site_ids, index.route_ids, vehicles
     )
-    soc_start = energy / cap if n_vehicles else np.zeros(0)
-    curve_grid = np.linspace(0.0, 1.0, 1001)
-    curve_kw = np.array(
-        [
-            np.interp(curve_grid, [p[0] for p in t.charge_curve], [p[1] for p in t.charge_curve])
-            if t.charge_curve
-            else np.full(len(curve_grid), np.inf)
-            for t in types
-        ]
-    ).reshape(len(types), len(curve_grid))
-
-    # Chargers and sites.
-    charger_kw = np.array([c.power_kw for c in chargers])
-    charger_dc = np.array([c.current == "DC" for c in chargers], dtype=bool)
-    charger_ports = np.array([c.ports for c in chargers], dtype=np.int64)
-    charger_site = np.array([site_pos[c.site] for c in chargers], dtype=np.intp)
-    charger_eff = np.array([c.efficiency for c in chargers])
-    charger_lonlat = np.array([c.location for c in chargers], dtype=np.float64).reshape(-1, 2)
-    site_limit = np.array([resolved.sites[s].site_power_limit_kw or np.inf for s in index.site_ids])
-    preference = np.lexsort((np.arange(len(chargers)), -charger_kw, charger_site))
-    dc_order, ac_order = preference[charger_dc[preference]], preference[~charger_dc[preference]]
-    site_has_dc = np.bincount(charger_site, weights=charger_dc, minlength=n_sites) > 0
-    site_has_ac = np.bincount(charger_site, weights=~charger_dc, minlength=n_sites) > 0
-    # can_charge_at[site, vehicle]: the site has a charger whose current the vehicle takes.
-    can_charge_at = (site_has_dc[:, None] & (dc_kw > 0)[None, :]) | (
-        site_has_ac[:, None] & (ac_kw > 0)[None, :]
-    )
-    route_end = np.array([r.end for r in routes], dtype=np.float64).reshape(-1, 2)
-    route_end_site = site_within_reach(route_end, charger_lonlat, charger_site)
-    site_lonlat = np.array([resolved.sites[s].location for s in index.site_ids]).reshape(-1, 2)
-    depot_place = site_within_reach(site_lonlat, charger_lonlat, charger_site)[depot]
-
-    # Trips and their energy.
-    trips = expand_schedule(scenario, index.vehicle_ids, index.route_ids)
-    combos, trip_combo = combine_trips(type_of[trips.vehicle], trips.route, trips.ambient_c)
-    energy_table: ComboEnergy = combo_energy(combos, types, routes)
-    duration_s = energy_table.duration_s[trip_combo]
-    departure_s, dep_step, arr_step, n_delayed = trip_steps(
-        trips.vehicle, trips.departure_s, duration_s, step_s
-    )
-    if n_delayed:
-        warnings.append(f"{n_delayed} trips delayed: their vehicle was still on a previous trip")
-    n_trip_steps = arr_step - dep_step
-    horizon_steps = -(-horizon_seconds(scenario) // step_s)
-    n_steps = int(max(horizon_steps, int(arr_step.max()) + 1 if len(arr_step) else 0))
-    if len(arr_step) and int(arr_step.max()) > horizon_steps:
-        warnings.append("some trips end after the horizon: the run continues until they arrive")
-    n_trips = len(trips)
-
-    drive_kwh = np.zeros((n_steps, n_vehicles))
-    drive_km = np.zeros((n_steps, n_vehicles))
-    driving = np.zeros((n_steps, n_vehicles), dtype=bool)
-    trip_of_row = np.repeat(np.arange(n_trips), n_trip_steps)
-    j = np.arange(len(trip_of_row)) - np.repeat(
-        np.cumsum(n_trip_steps) - n_trip_steps, n_trip_steps
-    )
-    # Trip time at each step boundary it spans: the trip starts `phase` into its first step.
-    phase = departure_s - dep_step * float(step_s)
-    row_combo = trip_combo[trip_of_row]
-    t_from = j * float(step_s) - phase[trip_of_row]
-    t_to = t_from + step_s
-    rows, cols = dep_step[trip_of_row] + j, trips.vehicle[trip_of_row]
-    for values, matrix in ((energy_table.cum_kwh, drive_kwh), (energy_table.cum_km, drive_km)):
-        matrix[rows, cols] = energy_table.at(values, row_combo, t_to) - energy_table.at(
-            values, row_combo, t_from
-        )
-    driving[rows, cols] = True
-
-    same_vehicle_next = np.zeros(n_trips, dtype=bool)
-    same_vehicle_next[:-1] = trips.vehicle[1:] == trips.vehicle[:-1]
-    next_dep_of_trip = np.where(same_vehicle_next, np.roll(dep_step, -1), n_steps)
-    next_dep = np.full(n_vehicles, n_steps, dtype=np.intp)
-    first_trip_vehicle, first_trip = np.unique(trips.vehicle, return_index=True)
-    next_dep[first_trip_vehicle] = dep_step[first_trip]
-    dep_order = np.argsort(dep_step, kind="stable")
-    dep_bounds = np.searchsorted(dep_step[dep_order], np.arange(n_steps + 1))
-    arr_order = np.argsort(arr_step, kind="stable")
-    arr_bounds = np.searchsorted(arr_step[arr_order], np.arange(n_steps + 1))
-
+    plan = plan_trips(resolved, index.vehicle_ids, index.route_ids, index.type_ids, vehicles)
+    trips, n_steps = plan.trips, plan.n_steps
+    n_vehicles, n_sites, n_chargers = len(fleet), len(index.site_ids), len(index.charger_ids)
     prices, price_row, price_warnings = charger_price_rows(
-        chargers, resolved.sites, resolved.tariffs, scenario.horizon.start, step_s, n_steps
+        [resolved.chargers[c] for c in index.charger_ids],
+        resolved.sites,
+        resolved.tariffs,
+        scenario.horizon.start,
+        step_s,
+        n_steps,
     )
-    warnings += price_warnings
+    every, n_samples, coarsened = sample_interval_steps(resolved)
+    warnings = plan.warnings + price_warnings
+    if coarsened:
+        warnings.append(f"time series sampled every {every * step_s} s to stay within max_points")
+    cap, target, reserve = vehicles.capacity_kwh, vehicles.target_kwh, vehicles.reserve_kwh
+    drive_kwh, drive_km, driving = plan.drive_kwh, plan.drive_km, plan.driving
 
-    # State.
-    place = depot_place.copy()
+    # State of each vehicle; ev_* accumulate the charging event it is in.
+    energy = vehicles.initial_kwh.copy()
+    place = chargers.depot_place.copy()
     plugged = np.full(n_vehicles, -1, dtype=np.intp)
     arrival_step = np.zeros(n_vehicles, dtype=np.intp)
     stranded_now = np.zeros(n_vehicles, dtype=bool)
     waiting = np.zeros(n_vehicles, dtype=bool)
     current_trip = np.full(n_vehicles, -1, dtype=np.intp)
+    next_departure = plan.first_departure_step.copy()
     odometer = np.zeros(n_vehicles)
-    min_soc = soc_start.copy()
+    min_soc = energy / cap
     inverse_cap = 1.0 / cap
     vehicle_index = np.arange(n_vehicles)
     charge_kw = np.zeros(n_vehicles)
-    ev_start = np.zeros(n_vehicles)
-    ev_plug_in = np.zeros(n_vehicles)
-    ev_grid = np.zeros(n_vehicles)
-    ev_stored = np.zeros(n_vehicles)
-    ev_cost = np.zeros(n_vehicles)
-    ev_soc = np.zeros(n_vehicles)
-    trip_start_kwh = np.zeros(n_trips)
-    trip_end_kwh = np.zeros(n_trips)
-    trip_stranded = np.zeros(n_trips, dtype=bool)
+    ev_start, ev_plug_in, ev_soc = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
+    ev_grid, ev_stored, ev_cost = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
+    trip_start_kwh = np.zeros(len(trips))
+    trip_end_kwh = np.zeros(len(trips))
+    trip_stranded = np.zeros(len(trips), dtype=bool)
     events = EventLog()
     missed_wait: list[NDArray[Any]] = []
     site_load = np.zeros((n_steps, n_sites))
-    every, n_samples, coarsened = sample_interval_steps(resolved)
-    if coarsened:
-        warnings.append(f"time series sampled every {every * step_s} s to stay within max_points")
     series_soc = np.zeros((n_samples, n_vehicles))
     series_odo = np.zeros((n_samples, n_vehicles))
     series_state = np.zeros((n_samples, n_vehicles), dtype=np.int8)
@@ -307,17 +222,19 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     for k in range(n_steps):
         t_s = k * step_s
         # Arrivals: park at the route end, or at the depot after a recovery.
-        arrived = arr_order[arr_bounds[k] : arr_bounds[k + 1]]
+        arrived = plan.arriving(k)
         if len(arrived):
             veh = trips.vehicle[arrived]
             trip_end_kwh[arrived] = energy[veh]
             place[veh] = np.where(
-                stranded_now[veh], depot_place[veh], route_end_site[trips.route[arrived]]
+                stranded_now[veh],
+                chargers.depot_place[veh],
+                chargers.route_end_site[trips.route[arrived]],
             )
             arrival_step[veh] = k
             stranded_now[veh] = False
         # Departures: unplug, give up a queue place, start the trip.
-        departing = dep_order[dep_bounds[k] : dep_bounds[k + 1]]
+        departing = plan.departing(k)
         if len(departing):
             veh = trips.vehicle[departing]
             on_charger = veh[plugged[veh] >= 0]
@@ -330,7 +247,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             place[veh] = ON_ROAD
             current_trip[veh] = departing
             trip_start_kwh[departing] = energy[veh]
-            next_dep[veh] = next_dep_of_trip[departing]
+            next_departure[veh] = plan.next_departure_step[departing]
         # Driving: draw energy; a vehicle reaching its reserve is stranded for this trip.
         energy -= drive_kwh[k]
         np.minimum(energy, cap, out=energy)  # regen into a full battery is lost
@@ -342,7 +259,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             energy[who] = reserve[who]
             stranded_now[who] = True
             # It stands still until the trip's scheduled end: clear the rest of its trip.
-            span = arr_step[current_trip[who]] - k - 1
+            span = plan.end_step[current_trip[who]] - k - 1
             offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
             rest = (k + 1 + offset, np.repeat(who, span))
             drive_kwh[rest] = 0.0
@@ -350,20 +267,24 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         # Queue: FCFS by arrival then vehicle id; DC first for vehicles that take DC, the
         # best free charger of the site first; a vehicle never takes a port it cannot use.
         want = (place >= 0) & (plugged < 0) & (energy < target - FULL_TOLERANCE_KWH)
-        want &= can_charge_at[np.maximum(place, 0), vehicle_index]
+        want &= chargers.can_charge_at[np.maximum(place, 0), vehicle_index]
         if want.any():
-            free = charger_ports - np.bincount(plugged[plugged >= 0], minlength=len(chargers))
+            free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=n_chargers)
             if free.any():
                 queue = np.flatnonzero(want)
                 queue = queue[np.lexsort((queue, arrival_step[queue], place[queue]))]
-                for pool_order, takes in ((dc_order, dc_kw > 0), (ac_order, ac_kw > 0)):
+                pools = (
+                    (chargers.dc_order, vehicles.dc_kw > 0),
+                    (chargers.ac_order, vehicles.ac_kw > 0),
+                )
+                for pool_order, takes in pools:
                     line = queue[takes[queue] & (plugged[queue] < 0)]
                     served, charger = assign_ports(
-                        line, place[line], free, pool_order, charger_site, n_sites
+                        line, place[line], free, pool_order, chargers.site, n_sites
                     )
                     who = line[served]
                     plugged[who] = charger[served]
-                    free -= np.bincount(charger[served], minlength=len(chargers))
+                    free -= np.bincount(charger[served], minlength=n_chargers)
                     ev_plug_in[who] = arrival_step[who] * float(step_s)
                     ev_start[who] = float(t_s)
                     ev_soc[who] = energy[who] / cap[who]
@@ -376,34 +297,31 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         on = np.flatnonzero(plugged >= 0)
         if len(on):
             ch = plugged[on]
-            soc = energy[on] / cap[on]
-            nominal_kw = np.minimum(charger_kw[ch], np.where(charger_dc[ch], dc_kw[on], ac_kw[on]))
-            curve_at = curve_kw[type_of[on], np.minimum((soc * 1000).astype(np.intp), 1000)]
-            max_kw = np.minimum(nominal_kw, curve_at)
-            need_kwh = target[on] - energy[on]
-            to_full_kw = need_kwh / (eta_battery[on] * step_h)
-            if strategy == "balanced":
-                steps_left = np.maximum(next_dep[on] - k - 1, 1)
-                want_kw = np.minimum(max_kw, to_full_kw / steps_left)
-            elif strategy == "time_of_use":
-                row = price_row[ch]
-                level = prices.level[row, k]
-                cheaper = (
-                    prices.cheaper_steps[row, level, np.minimum(next_dep[on], n_steps)]
-                    - prices.cheaper_steps[row, level, k + 1]
+            site = chargers.site[ch]
+            eta = vehicles.battery_efficiency[on]
+            inlet_limit_kw = chargers.inlet_limit_kw(ch, on, vehicles)
+            max_kw = np.minimum(inlet_limit_kw, vehicles.curve_at_kw(on, energy[on] / cap[on]))
+            want_kw = strategy_kw(
+                ChargeDemand(
+                    step=k,
+                    step_h=step_h,
+                    need_kwh=target[on] - energy[on],
+                    max_kw=max_kw,
+                    inlet_kw=inlet_limit_kw,
+                    battery_efficiency=eta,
+                    steps_to_departure=next_departure[on] - k,
+                    price_row=price_row[ch],
+                    prices=prices,
                 )
-                later_kwh = np.maximum(cheaper, 0) * nominal_kw * eta_battery[on] * step_h
-                must_kw = np.maximum(need_kwh - later_kwh, 0.0) / (eta_battery[on] * step_h)
-                want_kw = np.minimum(max_kw, must_kw)
-            else:
-                want_kw = np.minimum(max_kw, to_full_kw)
-            grid_kw = want_kw / charger_eff[ch]
-            load = np.bincount(charger_site[ch], weights=grid_kw, minlength=n_sites)
-            share = np.where(load > site_limit, site_limit / np.maximum(load, 1e-12), 1.0)
-            grid_kw *= share[charger_site[ch]]
-            site_load[k] = np.minimum(load, site_limit)
-            inlet_kw = grid_kw * charger_eff[ch]
-            stored_kwh = inlet_kw * eta_battery[on] * step_h
+            )
+            grid_kw = want_kw / chargers.efficiency[ch]
+            load = np.bincount(site, weights=grid_kw, minlength=n_sites)
+            limit = chargers.site_limit_kw
+            share = np.where(load > limit, limit / np.maximum(load, 1e-12), 1.0)
+            grid_kw *= share[site]
+            site_load[k] = np.minimum(load, limit)
+            inlet_kw = grid_kw * chargers.efficiency[ch]
+            stored_kwh = inlet_kw * eta * step_h
             energy[on] += stored_kwh
             charge_kw[on] = stored_kwh / step_h
             ev_grid[on] += grid_kw * step_h
@@ -411,18 +329,19 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             ev_cost[on] += grid_kw * step_h * prices.price[price_row[ch], k]
             full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
             if full.any():
-                done = on[full]
                 # The power it could have had at full demand sets how long the last bit took.
-                site = charger_site[ch]
-                full_load = np.bincount(site, weights=max_kw / charger_eff[ch], minlength=n_sites)
-                full_share = np.minimum(site_limit / np.maximum(full_load, 1e-12), 1.0)
+                full_load = np.bincount(
+                    site, weights=max_kw / chargers.efficiency[ch], minlength=n_sites
+                )
+                full_share = np.minimum(limit / np.maximum(full_load, 1e-12), 1.0)
                 rate = np.maximum(max_kw[full] * full_share[site[full]], 1e-12)
-                fraction = 1.0 if strategy == "balanced" else np.minimum(inlet_kw[full] / rate, 1.0)
-                close_events(done, t_s + step_s * fraction)
+                spread = scenario.strategy == "balanced"
+                fraction = 1.0 if spread else np.minimum(inlet_kw[full] / rate, 1.0)
+                close_events(on[full], t_s + step_s * fraction)
         np.minimum(min_soc, energy * inverse_cap, out=min_soc)
-        if k % every == 0 and k < horizon_steps:
+        if k % every == 0 and k < plan.horizon_steps:
             s = k // every
-            series_soc[s] = energy / cap
+            series_soc[s] = energy * inverse_cap
             series_odo[s] = odometer
             series_power[s] = np.where(driving[k], -drive_kwh[k] / step_h, charge_kw)
             state = np.full(n_vehicles, PARKED, dtype=np.int8)
@@ -436,55 +355,62 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     still_on = np.flatnonzero(plugged >= 0)
     if len(still_on):
         close_events(still_on, float(n_steps * step_s))
-
-    # Per-trip outcome.
-    trip_energy = trip_start_kwh - trip_end_kwh
-    distance = energy_table.distance_km[trip_combo].copy()
-    at_km = np.full(n_trips, np.nan)
-    shortfall = np.full(n_trips, np.nan)
-    for i in np.flatnonzero(trip_stranded):  # stranded trips are few; each needs a 1 Hz search
-        available = trip_start_kwh[i] - reserve[trips.vehicle[i]]
-        at_km[i] = stranded_position_km(energy_table, int(trip_combo[i]), available)
-        shortfall[i] = energy_table.net_kwh[trip_combo[i]] - available
-        distance[i] = at_km[i]
-    wheel = energy_table.wheel_kwh[trip_combo] * np.where(
-        energy_table.distance_km[trip_combo] > 0,
-        distance / np.maximum(energy_table.distance_km[trip_combo], 1e-12),
-        0.0,
+    distance, at_km, shortfall, wheel = _trip_outcomes(
+        plan, vehicles, trip_start_kwh, trip_stranded
     )
-    soc_of_trip_vehicle = cap[trips.vehicle] if n_trips else np.zeros(0)
+    trip_cap = cap[trips.vehicle]
     return FleetRun(
         index=index,
         step_s=step_s,
         n_steps=n_steps,
-        horizon_steps=horizon_steps,
+        horizon_steps=plan.horizon_steps,
         sample_every=every,
         warnings=warnings,
         prices=prices,
         charger_price_row=price_row,
         trip_vehicle=trips.vehicle,
         trip_route=trips.route,
-        trip_departure_s=departure_s,
-        trip_duration_s=duration_s,
+        trip_departure_s=plan.departure_s,
+        trip_duration_s=plan.duration_s,
         trip_distance_km=distance,
-        trip_energy_kwh=trip_energy,
+        trip_energy_kwh=trip_start_kwh - trip_end_kwh,
         trip_wheel_kwh=wheel,
-        trip_missed_s=energy_table.missed_s[trip_combo],
-        trip_soc_start=trip_start_kwh / np.maximum(soc_of_trip_vehicle, 1e-12),
-        trip_soc_end=trip_end_kwh / np.maximum(soc_of_trip_vehicle, 1e-12),
+        trip_missed_s=plan.energy.missed_s[plan.combo],
+        trip_soc_start=trip_start_kwh / trip_cap,
+        trip_soc_end=trip_end_kwh / trip_cap,
         trip_stranded=trip_stranded,
         trip_stranded_at_km=at_km,
         trip_shortfall_kwh=shortfall,
         events=events.table(EVENT_COLUMNS),
         missed_wait_s=np.concatenate(missed_wait) if missed_wait else np.zeros(0),
-        soc_start=soc_start,
-        soc_end=energy / np.maximum(cap, 1e-12),
+        soc_start=vehicles.initial_kwh / cap,
+        soc_end=energy / cap,
         min_soc=min_soc,
-        charger_ports=charger_ports,
-        site_limit_kw=site_limit,
+        charger_ports=chargers.ports,
+        site_limit_kw=chargers.site_limit_kw,
         site_load_kw=site_load,
         series_soc=series_soc,
         series_odometer_km=series_odo,
         series_state=series_state,
         series_power_kw=series_power,
     )
+
+
+def _trip_outcomes(
+    plan: TripPlan,
+    vehicles: VehicleArrays,
+    start_kwh: NDArray[np.float64],
+    stranded: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Distance, where stranded (km, else NaN), shortfall (kWh, else NaN), wheel kWh per trip."""
+    energy, combo = plan.energy, plan.combo
+    full_km = energy.distance_km[combo]
+    distance = full_km.copy()
+    at_km = np.full(len(combo), np.nan)
+    shortfall = np.full(len(combo), np.nan)
+    for i in np.flatnonzero(stranded):  # stranded trips are few; each needs a 1 Hz search
+        available = start_kwh[i] - vehicles.reserve_kwh[plan.trips.vehicle[i]]
+        at_km[i] = distance[i] = stranded_position_km(energy, int(combo[i]), available)
+        shortfall[i] = energy.net_kwh[combo[i]] - available
+    driven_share = np.where(full_km > 0, distance / np.maximum(full_km, 1e-12), 0.0)
+    return distance, at_km, shortfall, energy.wheel_kwh[combo] * driven_share

@@ -1,7 +1,7 @@
 """Expand a scenario's weekly schedule into dated trip instances over the horizon."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 from numpy.typing import NDArray
@@ -111,8 +111,3 @@ def trip_steps(
             return dep, first, after, int(delayed.sum())
         dep[late] = previous_after[late] * float(step_s)
         delayed |= late
-
-
-def local_time(start: datetime, t_s: float) -> datetime:
-    """Horizon start plus `t_s` seconds, in the horizon's timezone."""
-    return start + timedelta(seconds=float(t_s))

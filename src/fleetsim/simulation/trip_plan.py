@@ -1,0 +1,131 @@
+"""Every trip of the horizon placed on the step grid, with its energy drawn step by step."""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from fleetsim.models import ResolvedRequest
+from fleetsim.simulation.schedule import TripTable, expand_schedule, horizon_seconds, trip_steps
+from fleetsim.simulation.trip_energy import ComboEnergy, combine_trips, combo_energy
+from fleetsim.simulation.vehicles import VehicleArrays
+
+
+@dataclass(frozen=True)
+class TripPlan:
+    """Trips sorted by (vehicle, departure) and the dense [step, vehicle] driving matrices.
+
+    `drive_kwh[k, v]` is the battery energy vehicle v uses in step k (negative where regen
+    wins), `drive_km` the distance; trips own every step they overlap.
+    """
+
+    trips: TripTable
+    combo: NDArray[np.intp]
+    energy: ComboEnergy
+    departure_s: NDArray[np.float64]
+    duration_s: NDArray[np.float64]
+    first_step: NDArray[np.intp]
+    end_step: NDArray[np.intp]
+    """The first step after the trip, when its vehicle is parked again."""
+    n_steps: int
+    horizon_steps: int
+    drive_kwh: NDArray[np.float64]
+    drive_km: NDArray[np.float64]
+    driving: NDArray[np.bool_]
+    next_departure_step: NDArray[np.intp]
+    """Per trip, the first step of its vehicle's next trip (n_steps if none)."""
+    first_departure_step: NDArray[np.intp]
+    """Per vehicle, the first step of its first trip (n_steps if none)."""
+    warnings: list[str]
+
+    def departing(self, step: int) -> NDArray[np.intp]:
+        """Trips that start in `step`."""
+        return self._departing_order[
+            self._departing_bounds[step] : self._departing_bounds[step + 1]
+        ]
+
+    def arriving(self, step: int) -> NDArray[np.intp]:
+        """Trips whose vehicle is parked again from `step` on."""
+        return self._arriving_order[self._arriving_bounds[step] : self._arriving_bounds[step + 1]]
+
+    _departing_order: NDArray[np.intp]
+    _departing_bounds: NDArray[np.intp]
+    _arriving_order: NDArray[np.intp]
+    _arriving_bounds: NDArray[np.intp]
+
+
+def plan_trips(
+    resolved: ResolvedRequest,
+    vehicle_ids: list[str],
+    route_ids: list[str],
+    types: list[str],
+    fleet: VehicleArrays,
+) -> TripPlan:
+    """Expand the schedule, compute energy once per (type, route, temperature), grid it."""
+    scenario = resolved.scenario
+    step_s = scenario.step_s
+    warnings: list[str] = []
+    trips = expand_schedule(scenario, vehicle_ids, route_ids)
+    combos, combo = combine_trips(fleet.type_of[trips.vehicle], trips.route, trips.ambient_c)
+    energy = combo_energy(
+        combos, [resolved.vehicles[t] for t in types], [resolved.routes[r] for r in route_ids]
+    )
+    duration_s = energy.duration_s[combo]
+    departure_s, first, end, delayed = trip_steps(
+        trips.vehicle, trips.departure_s, duration_s, step_s
+    )
+    if delayed:
+        warnings.append(f"{delayed} trips delayed: their vehicle was still on a previous trip")
+    horizon_steps = -(-horizon_seconds(scenario) // step_s)
+    last_end = int(end.max()) if len(end) else 0
+    n_steps = max(horizon_steps, last_end + 1)
+    if last_end > horizon_steps:
+        warnings.append("some trips end after the horizon: the run continues until they arrive")
+
+    n_vehicles, n_trips = len(vehicle_ids), len(trips)
+    spans = end - first
+    trip_of_row = np.repeat(np.arange(n_trips), spans)
+    j = np.arange(len(trip_of_row)) - np.repeat(np.cumsum(spans) - spans, spans)
+    # Trip time at each step boundary it spans: a trip starts `phase` into its first step.
+    phase = departure_s - first * float(step_s)
+    t_from = j * float(step_s) - phase[trip_of_row]
+    rows, cols = first[trip_of_row] + j, trips.vehicle[trip_of_row]
+    row_combo = combo[trip_of_row]
+    drive_kwh = np.zeros((n_steps, n_vehicles))
+    drive_km = np.zeros((n_steps, n_vehicles))
+    driving = np.zeros((n_steps, n_vehicles), dtype=bool)
+    for values, matrix in ((energy.cum_kwh, drive_kwh), (energy.cum_km, drive_km)):
+        matrix[rows, cols] = energy.at(values, row_combo, t_from + step_s) - energy.at(
+            values, row_combo, t_from
+        )
+    driving[rows, cols] = True
+
+    same_vehicle_next = np.zeros(n_trips, dtype=bool)
+    same_vehicle_next[:-1] = trips.vehicle[1:] == trips.vehicle[:-1]
+    first_departure = np.full(n_vehicles, n_steps, dtype=np.intp)
+    vehicles_with_trips, first_trip = np.unique(trips.vehicle, return_index=True)
+    first_departure[vehicles_with_trips] = first[first_trip]
+    by_departure = np.argsort(first, kind="stable")
+    by_arrival = np.argsort(end, kind="stable")
+    every_step = np.arange(n_steps + 1)
+    return TripPlan(
+        trips=trips,
+        combo=combo,
+        energy=energy,
+        departure_s=departure_s,
+        duration_s=duration_s,
+        first_step=first,
+        end_step=end,
+        n_steps=n_steps,
+        horizon_steps=horizon_steps,
+        drive_kwh=drive_kwh,
+        drive_km=drive_km,
+        driving=driving,
+        next_departure_step=np.where(same_vehicle_next, np.roll(first, -1), n_steps),
+        first_departure_step=first_departure,
+        warnings=warnings,
+        _departing_order=by_departure,
+        _departing_bounds=np.searchsorted(first[by_departure], every_step),
+        _arriving_order=by_arrival,
+        _arriving_bounds=np.searchsorted(end[by_arrival], every_step),
+    )
