@@ -1,0 +1,1 @@
+"""The FastAPI door's routers, dependencies, middleware and error handlers."""

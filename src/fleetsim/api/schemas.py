@@ -1,0 +1,59 @@
+"""Response bodies of the HTTP API that are not models of the core (jobs, errors, pages)."""
+
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from fleetsim.db.schema import JobStatus
+from fleetsim.jobs.errors import Problem
+from fleetsim.jobs.job import Job
+
+
+class Message(BaseModel):
+    """Every error but 422: what went wrong, in words."""
+
+    detail: str
+
+
+class Problems(BaseModel):
+    """422: one entry per invalid input."""
+
+    detail: list[Problem]
+
+
+class Accepted(BaseModel):
+    """A submitted job: poll `GET /v1/simulations/{job_id}` until it has finished."""
+
+    job_id: UUID
+    status: JobStatus
+
+
+class JobPage(BaseModel):
+    """Jobs, newest first; pass `next_cursor` as `cursor` for the next page (null at the end)."""
+
+    items: list[Job]
+    next_cursor: str | None
+
+
+class Health(BaseModel):
+    status: str
+
+
+def responses(*codes: int) -> dict[int | str, dict[str, object]]:
+    """OpenAPI documentation of the error responses a route may give."""
+    described: dict[int | str, dict[str, object]] = {}
+    for code in codes:
+        model = Problems if code == 422 else Message
+        described[code] = {"model": model, "description": _DESCRIPTIONS[code]}
+    return described
+
+
+_DESCRIPTIONS = {
+    400: "the body could not be read as UTF-8 JSON",
+    401: "missing or invalid X-API-Key",
+    404: "no such job",
+    409: "the job has not succeeded (yet), or the Idempotency-Key names another request",
+    413: "the request body, or the run, is too large",
+    422: "invalid input: one entry per problem",
+    503: "a dependency is unavailable",
+}

@@ -1,0 +1,178 @@
+"""Simulations: run synchronously, or submit, poll and fetch the result."""
+
+import asyncio
+import logging
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Header, HTTPException, Query, Response, Security, status
+
+from fleetsim.api.deps import ApiKeyDep, ServicesDep, SinkDep, require_api_key
+from fleetsim.api.schemas import Accepted, JobPage, responses
+from fleetsim.db.schema import JobStatus
+from fleetsim.jobs.job import Job
+from fleetsim.models import (
+    ResolvedRequest,
+    SimulationRequest,
+    SimulationResult,
+    canonical_json_bytes,
+)
+from fleetsim.runner import job_id_for
+from fleetsim.simulation import series_point_count
+
+logger = logging.getLogger(__name__)
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["simulations"],
+    dependencies=[Security(require_api_key)],
+    responses=responses(401, 503),
+)
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="the same key (or, without one, the same request) gives the same job",
+    ),
+]
+
+
+def vehicle_steps(resolved: ResolvedRequest) -> int:
+    """The simulation's work: time steps times vehicles (an empty fleet still steps)."""
+    scenario = resolved.scenario
+    steps = -(-scenario.horizon.days * 86_400 // scenario.step_s)
+    return steps * max(1, len(scenario.fleet))
+
+
+SUBMIT_HINT = "; submit it with POST /v1/simulations and poll GET /v1/simulations/{job_id}"
+
+
+def _refuse_large(
+    resolved: ResolvedRequest, *, max_points: int, max_steps: int | None = None, hint: str = ""
+) -> None:
+    points = series_point_count(resolved)
+    if points > max_points:
+        raise HTTPException(
+            413,
+            f"the run would produce {points} time-series points, above the limit of "
+            f"{max_points}{hint}",
+        )
+    if max_steps is not None and (work := vehicle_steps(resolved)) > max_steps:
+        raise HTTPException(
+            413,
+            f"the run would simulate {work} vehicle-steps (time steps x vehicles), above the "
+            f"synchronous limit of {max_steps}{hint}",
+        )
+
+
+@router.post(
+    "/simulations:run",
+    response_model=SimulationResult,
+    responses=responses(400, 413, 422),
+    summary="Run a small simulation and return its result",
+)
+async def run(request: SimulationRequest, services: ServicesDep) -> Response:
+    """The result envelope, byte for byte what the CLI writes for the same request.
+
+    Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (or the scenario's max_points)
+    or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer 413: submit those
+    with `POST /v1/simulations`.
+    """
+    resolved = await asyncio.to_thread(services.resolve, request)
+    settings = services.settings
+    _refuse_large(
+        resolved,
+        max_points=min(resolved.scenario.max_points, settings.sync_max_points),
+        max_steps=settings.sync_max_vehicle_steps,
+        hint=SUBMIT_HINT,
+    )
+    result = await asyncio.to_thread(services.simulate, resolved)
+    body = await asyncio.to_thread(canonical_json_bytes, result)
+    return Response(body, media_type="application/json")
+
+
+@router.post(
+    "/simulations",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=responses(400, 409, 413, 422, 503),
+    summary="Submit a simulation job",
+)
+async def submit(
+    request: SimulationRequest,
+    services: ServicesDep,
+    response: Response,
+    client: ApiKeyDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Accepted:
+    """Queue the run and answer at once; a repeated submit returns the same job."""
+    if services.dispatch is None:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "submitting needs a Pub/Sub publisher, which this build lacks: "
+            "unset FLEETSIM_PUBSUB_TOPIC to run jobs in-process",
+        )
+    resolved = await asyncio.to_thread(services.resolve, request)
+    _refuse_large(resolved, max_points=resolved.scenario.max_points)
+    created = await services.sink.create(
+        job_id=job_id_for(resolved.request_hash),  # the id the CLI gives the same request
+        fleet_id=request.effective_fleet_id,
+        request=request.model_dump(mode="json", exclude_unset=True),
+        request_hash=resolved.request_hash,
+        idempotency_key=idempotency_key,
+    )
+    job = created.job
+    if job.status == "queued":  # also on a repeat: the first dispatch may have failed
+        await services.dispatch(job.job_id, request)
+    logger.info(
+        "job submitted" if created.created else "job already submitted",
+        extra={"job_id": str(job.job_id), "status": job.status, "api_key": client},
+    )
+    response.headers["Location"] = f"/v1/simulations/{job.job_id}"
+    return Accepted(job_id=job.job_id, status=job.status)
+
+
+@router.get(
+    "/simulations/{job_id}",
+    response_model=Job,
+    responses=responses(404, 422),
+    summary="A job's status",
+)
+async def status_of(job_id: UUID, sink: SinkDep) -> Response:
+    job = await sink.get(job_id)
+    if job is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    # Serialised here: FastAPI would validate the model again on the way out.
+    return Response(job.model_dump_json(), media_type="application/json")
+
+
+@router.get(
+    "/simulations/{job_id}/result",
+    response_model=SimulationResult,
+    responses=responses(404, 409, 422),
+    summary="A succeeded job's result envelope",
+)
+async def result_of(job_id: UUID, sink: SinkDep) -> Response:
+    stored = await sink.result(job_id)
+    if stored is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    if stored.envelope is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"job {job_id} is {stored.status}: a result exists only once it has succeeded",
+        )
+    return Response(stored.envelope, media_type="application/json")
+
+
+@router.get("/simulations", responses=responses(422), summary="Jobs, newest first")
+async def list_jobs(
+    sink: SinkDep,
+    fleet_id: UUID | None = None,
+    job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+) -> JobPage:
+    page = await sink.list_jobs(fleet_id=fleet_id, status=job_status, limit=limit, cursor=cursor)
+    return JobPage(items=page.jobs, next_cursor=page.next_cursor)

@@ -1,0 +1,49 @@
+"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts."""
+
+from typing import Literal, get_args
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+
+JobStatus = Literal["queued", "running", "succeeded", "failed"]
+JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
+RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_events")
+"""SimulationResult fields, each stored in the JSONB column of the same name."""
+
+metadata = sa.MetaData()
+
+simulations = sa.Table(
+    "simulations",
+    metadata,
+    sa.Column(
+        "id", UUID(as_uuid=True), primary_key=True, server_default=sa.text("gen_random_uuid()")
+    ),
+    sa.Column("fleet_id", UUID(as_uuid=True), nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="queued"),
+    sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text, nullable=True),
+    sa.Column("feasible", sa.Boolean, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("error", JSONB(none_as_null=True), nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("request", JSONB, nullable=False),
+    *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
+    sa.UniqueConstraint("request_hash", name="uq_simulations_request_hash"),
+    sa.UniqueConstraint("idempotency_key", name="uq_simulations_idempotency_key"),
+    sa.CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in JOB_STATUSES) + ")",
+        name="ck_simulations_status",
+    ),
+    sa.CheckConstraint("attempts >= 0", name="ck_simulations_attempts"),
+    sa.Index("ix_simulations_fleet_id_created_at", "fleet_id", "created_at", "id"),
+    sa.Index("ix_simulations_created_at", "created_at", "id"),
+    sa.Index("ix_simulations_status", "status"),
+)

@@ -1,0 +1,45 @@
+"""Problems with a request and the error a failed job records, shared by every door."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from fleetsim.config.errors import ConfigErrors
+
+
+class Problem(BaseModel):
+    """One invalid input: where (`loc`, outermost first) and what is wrong."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class JobError(BaseModel):
+    """Why a job failed: the exception type, its message and, for invalid input, each problem."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    message: str
+    problems: list[Problem] | None = None
+
+
+def config_problems(exc: ConfigErrors) -> list[Problem]:
+    """Located at file, entry id and field, as the configuration loader names them."""
+    return [Problem(loc=list(p.loc), msg=p.reason) for p in exc.problems]
+
+
+def validation_problems(errors: Sequence[Any]) -> list[Problem]:
+    """From pydantic's `errors()` (also FastAPI's RequestValidationError)."""
+    return [Problem(loc=list(e["loc"]), msg=e["msg"]) for e in errors]
+
+
+def job_error(exc: BaseException) -> JobError:
+    """What a failed job stores about the exception that ended it."""
+    problems: list[Problem] | None = None
+    if isinstance(exc, ConfigErrors):
+        problems = config_problems(exc)
+    elif isinstance(exc, ValidationError):
+        problems = validation_problems(exc.errors(include_url=False))
+    return JobError(type=type(exc).__name__, message=str(exc) or repr(exc), problems=problems)

@@ -1,0 +1,89 @@
+"""In-process background worker for local runs (no Pub/Sub topic): bounded concurrency."""
+
+import asyncio
+import contextvars
+import logging
+from uuid import UUID
+
+from fleetsim.jobs.execute import Simulate, execute
+from fleetsim.models import SimulationRequest
+from fleetsim.sinks.postgres import PostgresSink
+
+logger = logging.getLogger(__name__)
+
+
+class LocalWorker:
+    """Runs submitted jobs, at most `concurrency` at once, each simulation in a thread.
+
+    Every `sweep_s` (and at start) it also picks up jobs nobody is running: queued rows left
+    by a stopped process and running rows whose lease expired.
+    """
+
+    def __init__(
+        self,
+        sink: PostgresSink,
+        simulate: Simulate,
+        *,
+        concurrency: int,
+        max_attempts: int,
+        lease_s: float,
+        sweep_s: float = 30.0,
+    ) -> None:
+        self._sink = sink
+        self._simulate = simulate
+        self._concurrency = concurrency
+        self._max_attempts = max_attempts
+        self._lease_s = lease_s
+        self._sweep_s = sweep_s
+        self._queue: asyncio.Queue[tuple[UUID, contextvars.Context]] = asyncio.Queue()
+        self._pending: set[UUID] = set()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def dispatch(self, job_id: UUID, request: SimulationRequest) -> None:
+        """Queue a job; its log lines keep the submitting request's context (request id)."""
+        self._enqueue(job_id, contextvars.copy_context())
+
+    def _enqueue(self, job_id: UUID, context: contextvars.Context) -> None:
+        if job_id not in self._pending:
+            self._pending.add(job_id)
+            self._queue.put_nowait((job_id, context))
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run()) for _ in range(self._concurrency)]
+        self._tasks.append(asyncio.create_task(self._sweep()))
+
+    async def stop(self) -> None:
+        """Stop at once; a job cut short stays `running` until its lease expires."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _run(self) -> None:
+        while True:
+            job_id, context = await self._queue.get()
+            try:
+                job = asyncio.create_task(self._execute(job_id), context=context)
+                await job
+            except Exception:  # the job stays claimable; the sweep retries it later
+                logger.exception("job execution error", extra={"job_id": str(job_id)})
+            finally:
+                self._pending.discard(job_id)
+
+    async def _execute(self, job_id: UUID) -> None:
+        await execute(
+            self._sink,
+            job_id,
+            self._simulate,
+            max_attempts=self._max_attempts,
+            lease_s=self._lease_s,
+        )
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                for job_id in await self._sink.claimable(limit=100):
+                    self._enqueue(job_id, contextvars.Context())
+            except Exception:  # a database outage must not end the sweep
+                logger.exception("job sweep failed")
+            await asyncio.sleep(self._sweep_s)

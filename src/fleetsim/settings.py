@@ -1,0 +1,62 @@
+"""Service settings, read once from the environment (pydantic-settings)."""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from fleetsim.db.url import DEFAULT_DATABASE_URL, async_database_url
+
+
+class Settings(BaseSettings):
+    """Everything the doors read from the environment; `FLEETSIM_` prefix unless noted."""
+
+    model_config = SettingsConfigDict(env_prefix="FLEETSIM_", extra="ignore", frozen=True)
+
+    api_keys: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        repr=False,
+        description="comma-separated; with none set every authenticated route answers 401",
+    )
+    env: Literal["dev", "test", "prod"] = "dev"
+    database_url: str = Field(
+        DEFAULT_DATABASE_URL,
+        validation_alias="DATABASE_URL",
+        repr=False,
+        description="SQLAlchemy form; may hold a password",
+    )
+    config_dir: Path = Path("config")
+    config_overrides: str | None = Field(None, description="JSON merged over the YAML")
+    max_body_bytes: int = Field(5 * 1024 * 1024, ge=1)
+    sync_max_points: int = Field(
+        50_000, ge=1, description="time-series points above which a sync run answers 413"
+    )
+    sync_max_vehicle_steps: int = Field(
+        100_000,
+        ge=1,
+        description="simulated time steps x max(1, vehicles) above which a sync run answers 413",
+    )
+    worker_concurrency: int = Field(
+        2, ge=0, description="in-process jobs at once; 0 leaves submitted jobs queued"
+    )
+    max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
+    lease_s: float = Field(900.0, gt=0, description="a running job's claim lasts this long")
+    pubsub_topic: str | None = Field(None, description="projects/<project>/topics/<name>")
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(key.strip() for key in value.split(",") if key.strip())
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, value: str) -> str:
+        return async_database_url(value)
+
+    @field_validator("pubsub_topic", "config_overrides", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value

@@ -1,0 +1,388 @@
+"""PostgreSQL sink: a job row's life (create, claim, complete, fail) and the reads of it.
+
+Every write is one statement in its own transaction; `complete` writes the result and
+`succeeded` together. The result envelope is stored as one JSONB column per part and read
+back through `SimulationResult`, so the bytes equal `canonical_json_bytes` of the run.
+"""
+
+import asyncio
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from fleetsim.db.schema import RESULT_PARTS, JobStatus, simulations
+from fleetsim.jobs.errors import JobError
+from fleetsim.jobs.job import Job
+from fleetsim.models import SimulationResult, canonical_json_bytes
+
+_t = simulations.c
+JOB_COLUMNS = (
+    _t.id.label("job_id"),
+    _t.fleet_id,
+    _t.status,
+    _t.attempts,
+    _t.feasible,
+    _t.error,
+    _t.created_at,
+    _t.updated_at,
+    _t.started_at,
+    _t.finished_at,
+)
+_GET_JOB = (
+    "SELECT id AS job_id, fleet_id, status, attempts, feasible, error, created_at, updated_at,"
+    " started_at, finished_at FROM simulations WHERE id = $1"
+)
+_CLAIMABLE = sa.or_(
+    _t.status == "queued", sa.and_(_t.status == "running", _t.lease_until < sa.func.now())
+)
+
+
+class IdempotencyConflictError(Exception):
+    """An Idempotency-Key already names a job for a different request."""
+
+    def __init__(self, key: str, job_id: UUID) -> None:
+        self.key = key
+        self.job_id = job_id
+        super().__init__(f"Idempotency-Key {key!r} was used for a different request (job {job_id})")
+
+
+class InvalidCursorError(ValueError):
+    """A list cursor that this service did not hand out."""
+
+
+class Refusal(StrEnum):
+    """Why a claim was not granted."""
+
+    DONE = "done"  # succeeded or failed already: a duplicate delivery
+    BUSY = "busy"  # running under a live lease
+    EXHAUSTED = "exhausted"  # out of attempts: the job has just been failed
+    MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class Created:
+    job: Job
+    created: bool
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A granted claim; `attempt` fences `complete`/`fail` against a later claim."""
+
+    job_id: UUID
+    attempt: int
+    request: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    status: JobStatus
+    envelope: bytes | None
+
+
+@dataclass(frozen=True)
+class Page:
+    jobs: list[Job]
+    next_cursor: str | None
+
+
+def encode_cursor(job: Job) -> str:
+    raw = json.dumps([job.created_at.isoformat(), str(job.job_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(v, str) for v in raw)):
+            raise ValueError("not a [created_at, id] pair")
+        created_at, job_id = datetime.fromisoformat(raw[0]), UUID(raw[1])
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidCursorError("not a cursor returned by this list") from exc
+    if created_at.tzinfo is None:
+        raise InvalidCursorError("not a cursor returned by this list")
+    return created_at, job_id
+
+
+def envelope_parts(result: SimulationResult) -> dict[str, str]:
+    """Canonical JSON text of each result part, for its JSONB column."""
+    data = json.loads(canonical_json_bytes(result))
+    return {
+        part: json.dumps(data[part], separators=(",", ":"), ensure_ascii=False)
+        for part in RESULT_PARTS
+    }
+
+
+def envelope_bytes(stored_json: str) -> bytes:
+    """The stored parts (one JSON object) back to the canonical result bytes."""
+    return canonical_json_bytes(SimulationResult.model_validate_json(stored_json))
+
+
+def _job(row: sa.RowMapping) -> Job:
+    return Job.model_validate(row)
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Status-pool connections only run one autocommit SELECT: no session state to reset,
+    and asyncpg's default reset would cost a second round trip per read."""
+
+
+def driver_dsn(database_url: str) -> str:
+    """A SQLAlchemy URL (`postgresql+asyncpg://...`) as the DSN asyncpg itself takes."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class PostgresSink:
+    """Jobs and results in the `simulations` table (DESIGN §6).
+
+    Statements go through a SQLAlchemy engine, except the status read that clients poll:
+    it takes a connection from a plain asyncpg pool, three times cheaper per call.
+    """
+
+    def __init__(self, engine: AsyncEngine, status_pool: asyncpg.Pool) -> None:
+        self._engine = engine
+        self._status_pool = status_pool
+
+    @classmethod
+    async def open(cls, database_url: str, *, pool_size: int = 20) -> "PostgresSink":
+        """Engine and status pool of at most `pool_size` connections each, none beyond:
+        under load, a connection made and dropped per request (pool overflow) costs more
+        than waiting for a pooled one. Connects lazily: the API starts with the database
+        down (then /readyz answers 503)."""
+        engine = create_async_engine(database_url, pool_size=pool_size, max_overflow=0)
+        try:
+            status_pool = await asyncpg.create_pool(
+                driver_dsn(database_url), min_size=0, max_size=pool_size, reset=_keep_session
+            )
+        except BaseException:
+            await engine.dispose()
+            raise
+        return cls(engine, status_pool)
+
+    async def close(self) -> None:
+        await self._status_pool.close()
+        await self._engine.dispose()
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    async def create(
+        self,
+        *,
+        job_id: UUID,
+        fleet_id: UUID,
+        request: dict[str, Any],
+        request_hash: str,
+        idempotency_key: str | None = None,
+    ) -> Created:
+        """Insert a queued job, or return the job that already has this key or request hash.
+
+        Raises IdempotencyConflictError when the key names a job for another request.
+        """
+        insert = (
+            pg_insert(simulations)
+            .values(
+                id=job_id,
+                fleet_id=fleet_id,
+                request=request,
+                request_hash=request_hash,
+                idempotency_key=idempotency_key,
+            )
+            .on_conflict_do_nothing()
+            .returning(*JOB_COLUMNS)
+        )
+        same = _t.request_hash == request_hash
+        if idempotency_key is not None:
+            same = sa.or_(same, _t.idempotency_key == idempotency_key)
+        existing = (
+            sa.select(*JOB_COLUMNS, _t.request_hash, _t.idempotency_key)
+            .where(same)
+            .order_by(sa.case((_t.idempotency_key == idempotency_key, 0), else_=1))
+            .limit(1)
+        )
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(insert)).first()
+            if row is not None:
+                return Created(_job(row._mapping), created=True)
+            # A new statement sees the conflicting row once its inserter has committed.
+            found = (await conn.execute(existing)).first()
+        if found is None:
+            raise RuntimeError(f"job with request hash {request_hash} vanished during insert")
+        job = _job(found._mapping)
+        if (
+            idempotency_key is not None
+            and found.idempotency_key == idempotency_key
+            and found.request_hash != request_hash
+        ):
+            raise IdempotencyConflictError(idempotency_key, job.job_id)
+        return Created(job, created=False)
+
+    async def claim(self, job_id: UUID, *, lease_s: float, max_attempts: int) -> Claim | Refusal:
+        """Take a queued job, or a running one whose lease expired, for `lease_s` seconds.
+
+        A job that has been claimed `max_attempts` times is failed instead.
+        """
+        now = sa.func.now()
+        claim = (
+            sa.update(simulations)
+            .where(_t.id == job_id, _t.attempts < max_attempts, _CLAIMABLE)
+            .values(
+                status="running",
+                attempts=_t.attempts + 1,
+                lease_until=now + timedelta(seconds=lease_s),
+                started_at=now,
+                updated_at=now,
+            )
+            .returning(_t.attempts, _t.request)
+        )
+        give_up = JobError(
+            type="MaxAttemptsExceeded",
+            message=f"the simulation did not finish in {max_attempts} attempts",
+        )
+        exhaust = (
+            sa.update(simulations)
+            .where(_t.id == job_id, _t.attempts >= max_attempts, _CLAIMABLE)
+            .values(
+                status="failed",
+                error=give_up.model_dump(exclude_none=True),
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+            )
+            .returning(_t.id)
+        )
+        async with self._engine.begin() as conn:
+            row = (await conn.execute(claim)).first()
+            if row is not None:
+                return Claim(job_id, row.attempts, row.request)
+            if (await conn.execute(exhaust)).first() is not None:
+                return Refusal.EXHAUSTED
+            status = await conn.scalar(sa.select(_t.status).where(_t.id == job_id))
+        if status is None:
+            return Refusal.MISSING
+        return Refusal.DONE if status in ("succeeded", "failed") else Refusal.BUSY
+
+    async def renew(self, claim: Claim, *, lease_s: float) -> bool:
+        """Extend a running claim's lease to `lease_s` from now; False if it was lost."""
+        statement = (
+            sa.update(simulations)
+            .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
+            .values(lease_until=sa.func.now() + timedelta(seconds=lease_s))
+            .returning(_t.id)
+        )
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def complete(self, claim: Claim, result: SimulationResult) -> bool:
+        """Store the result and `succeeded` together; False if the claim was lost meanwhile."""
+        parts = await asyncio.to_thread(envelope_parts, result)
+        now = sa.func.now()
+        values: dict[str, Any] = {
+            part: sa.cast(sa.literal(text, sa.Text), JSONB) for part, text in parts.items()
+        }
+        statement = (
+            sa.update(simulations)
+            .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
+            .values(
+                status="succeeded",
+                feasible=result.metadata.kpis.feasible,
+                error=sa.null(),
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+                **values,
+            )
+            .returning(_t.id)
+        )
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def fail(self, claim: Claim, error: JobError) -> bool:
+        """Mark the claimed job failed with `error`; False if the claim was lost meanwhile."""
+        now = sa.func.now()
+        statement = (
+            sa.update(simulations)
+            .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
+            .values(
+                status="failed",
+                error=error.model_dump(exclude_none=True),
+                lease_until=None,
+                finished_at=now,
+                updated_at=now,
+            )
+            .returning(_t.id)
+        )
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def get(self, job_id: UUID) -> Job | None:
+        record = await self._status_pool.fetchrow(_GET_JOB, job_id)
+        if record is None:
+            return None
+        job = dict(record.items())
+        if job["error"] is not None:  # asyncpg hands jsonb over as text
+            job["error"] = JobError.model_validate_json(job["error"])
+        return Job.model_validate(job)
+
+    async def result(self, job_id: UUID) -> StoredResult | None:
+        """The job's status and, once it succeeded, the canonical result bytes."""
+        envelope = sa.func.json_build_object(
+            *(arg for part in RESULT_PARTS for arg in (sa.literal(part), _t[part]))
+        )
+        statement = sa.select(
+            _t.status,
+            sa.case((_t.status == "succeeded", sa.cast(envelope, sa.Text)), else_=sa.null()),
+        ).where(_t.id == job_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(statement)).first()
+        if row is None:
+            return None
+        status, stored = row
+        if stored is None:
+            return StoredResult(status, None)
+        return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
+
+    async def list_jobs(
+        self,
+        *,
+        fleet_id: UUID | None = None,
+        status: JobStatus | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Newest first, `limit` at a time; pass `next_cursor` back for the next page.
+
+        Raises InvalidCursorError for a cursor this method did not return.
+        """
+        statement = sa.select(*JOB_COLUMNS).order_by(_t.created_at.desc(), _t.id.desc())
+        if fleet_id is not None:
+            statement = statement.where(_t.fleet_id == fleet_id)
+        if status is not None:
+            statement = statement.where(_t.status == status)
+        if cursor is not None:
+            created_at, job_id = decode_cursor(cursor)
+            statement = statement.where(sa.tuple_(_t.created_at, _t.id) < (created_at, job_id))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(statement.limit(limit + 1))).all()
+        jobs = [_job(row._mapping) for row in rows[:limit]]
+        return Page(jobs, encode_cursor(jobs[-1]) if len(rows) > limit else None)
+
+    async def claimable(self, limit: int) -> list[UUID]:
+        """Ids of queued jobs and of running jobs whose lease expired, oldest first."""
+        statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)
+        async with self._engine.connect() as conn:
+            return list((await conn.scalars(statement)).all())

@@ -1,0 +1,184 @@
+"""The job row's life in PostgreSQL: claims, leases, attempts, and the stored result bytes."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from fleetsim import runner
+from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
+from fleetsim.db.schema import RESULT_PARTS, simulations
+from fleetsim.jobs.errors import JobError
+from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.sinks.postgres import Claim, PostgresSink, Refusal
+
+from .support import CONFIG_DIR
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def engine(api_database: str) -> AsyncIterator[AsyncEngine]:
+    """For arranging rows the sink would never write."""
+    engine = create_async_engine(api_database)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+async def sink(api_database: str) -> AsyncIterator[PostgresSink]:
+    sink = await PostgresSink.open(api_database, pool_size=2)
+    try:
+        yield sink
+    finally:
+        await sink.close()
+
+
+def test_every_result_part_has_its_column() -> None:
+    assert set(RESULT_PARTS) == set(SimulationResult.model_fields)
+    assert set(RESULT_PARTS) <= set(simulations.c.keys())
+
+
+async def queued_job(sink: PostgresSink) -> uuid.UUID:
+    request = {"scenario": "smoke", "fleet_id": str(uuid.uuid4())}
+    created = await sink.create(
+        job_id=uuid.uuid4(),
+        fleet_id=uuid.UUID(request["fleet_id"]),
+        request=request,
+        request_hash=str(uuid.uuid4()),
+    )
+    assert created.created
+    return created.job.job_id
+
+
+async def expire_lease(engine: AsyncEngine, job_id: uuid.UUID) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE simulations SET lease_until = now() - interval '1 s' WHERE id = :id"),
+            {"id": job_id},
+        )
+
+
+async def test_a_claim_is_granted_once_until_its_lease_expires(
+    sink: PostgresSink, engine: AsyncEngine
+) -> None:
+    job_id = await queued_job(sink)
+    first = await sink.claim(job_id, lease_s=60, max_attempts=3)
+    assert isinstance(first, Claim)
+    assert first.attempt == 1
+    assert await sink.claim(job_id, lease_s=60, max_attempts=3) is Refusal.BUSY
+
+    await expire_lease(engine, job_id)
+    second = await sink.claim(job_id, lease_s=60, max_attempts=3)
+    assert isinstance(second, Claim)
+    assert second.attempt == 2
+
+    stale_error = JobError(type="RuntimeError", message="stale worker")
+    assert not await sink.fail(first, stale_error)  # fenced off by the newer claim
+    assert await sink.fail(second, JobError(type="RuntimeError", message="current worker"))
+    job = await sink.get(job_id)
+    assert job is not None
+    assert job.status == "failed"
+    assert job.error == JobError(type="RuntimeError", message="current worker")
+    assert await sink.claim(job_id, lease_s=60, max_attempts=3) is Refusal.DONE
+
+
+async def test_a_job_out_of_attempts_is_failed(sink: PostgresSink, engine: AsyncEngine) -> None:
+    job_id = await queued_job(sink)
+    assert isinstance(await sink.claim(job_id, lease_s=60, max_attempts=2), Claim)
+    await expire_lease(engine, job_id)
+    assert isinstance(await sink.claim(job_id, lease_s=60, max_attempts=2), Claim)
+    await expire_lease(engine, job_id)
+    assert await sink.claim(job_id, lease_s=60, max_attempts=2) is Refusal.EXHAUSTED
+    job = await sink.get(job_id)
+    assert job is not None
+    assert (job.status, job.attempts) == ("failed", 2)
+    assert job.error is not None
+    assert job.error.type == "MaxAttemptsExceeded"
+
+
+async def test_claiming_an_unknown_job_is_refused(sink: PostgresSink) -> None:
+    assert await sink.claim(uuid.uuid4(), lease_s=60, max_attempts=3) is Refusal.MISSING
+
+
+async def test_execute_records_invalid_input_with_each_problem(sink: PostgresSink) -> None:
+    job_id = await queued_job(sink)
+    problem = ConfigProblem("request", "v1", "battery_usable_kwh", "must be positive", "vehicle")
+
+    def simulate(request: SimulationRequest) -> SimulationResult:
+        raise ConfigErrors([problem])
+
+    outcome = await execute(sink, job_id, simulate, max_attempts=3, lease_s=60)
+    assert outcome is Outcome.FAILED
+    job = await sink.get(job_id)
+    assert job is not None
+    assert job.error is not None
+    assert job.error.type == "ConfigErrors"
+    assert job.error.problems is not None
+    assert [(p.loc, p.msg) for p in job.error.problems] == [
+        (["request", "v1", "battery_usable_kwh"], "must be positive")
+    ]
+    assert await execute(sink, job_id, simulate, max_attempts=3, lease_s=60) is Outcome.DONE
+
+
+async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
+    job_id = await queued_job(sink)
+    lease_s = 0.3
+    running = asyncio.Event()
+    rival_claims: list[Claim | Refusal] = []
+
+    def slow(request: SimulationRequest) -> SimulationResult:
+        time.sleep(4 * lease_s)
+        raise RuntimeError("done sleeping")
+
+    async def rival() -> None:
+        await running.wait()
+        for _ in range(6):
+            await asyncio.sleep(lease_s / 2)
+            rival_claims.append(await sink.claim(job_id, lease_s=lease_s, max_attempts=3))
+
+    async def run() -> Outcome:
+        task = asyncio.create_task(execute(sink, job_id, slow, max_attempts=3, lease_s=lease_s))
+        await asyncio.sleep(0.05)
+        running.set()
+        return await task
+
+    outcome, _ = await asyncio.gather(run(), rival())
+    assert outcome is Outcome.FAILED
+    assert rival_claims[:4] == [Refusal.BUSY] * 4  # the lease was renewed throughout
+    job = await sink.get(job_id)
+    assert job is not None
+    assert job.attempts == 1
+
+
+def awkward_floats(result: SimulationResult) -> SimulationResult:
+    """The smoke result with floats that JSON text and JSONB numerics render differently."""
+    data: dict[str, Any] = result.model_dump(mode="json")
+    awkward = [1e-05, 1e20, 0.1 + 0.2, -0.0, 123456.78901234, 2.5e-7, 1.0, 0.00005]
+    for i, point in enumerate(data["site_load"][: len(awkward)]):
+        point["kw"] = awkward[i]
+    data["metadata"]["kpis"]["peak_site_kw"]["extra-site"] = 1e21
+    data["metadata"]["warnings"].append('ünïcode ✓ "quoted" \\ back')
+    return SimulationResult.model_validate(data)
+
+
+async def test_stored_result_reads_back_as_the_same_canonical_bytes(sink: PostgresSink) -> None:
+    request = SimulationRequest(scenario="smoke")
+    result = runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR)
+    for candidate in (result, awkward_floats(result)):
+        job_id = await queued_job(sink)
+        claim = await sink.claim(job_id, lease_s=60, max_attempts=3)
+        assert isinstance(claim, Claim)
+        assert await sink.complete(claim, candidate)
+        stored = await sink.result(job_id)
+        assert stored is not None
+        assert stored.status == "succeeded"
+        assert stored.envelope == canonical_json_bytes(candidate)
