@@ -18,7 +18,15 @@ from fleetsim.config.files import read_yaml, safe_path
 from fleetsim.config.overrides import apply_overrides
 from fleetsim.config.references import complete_scenario, infrastructure_problems
 from fleetsim.config.routes import route_profile
-from fleetsim.models import ChargerSpec, RouteSpec, Scenario, SiteSpec, Tariff, VehicleSpec
+from fleetsim.models import (
+    ChargerSpec,
+    RouteProfile,
+    RouteSpec,
+    Scenario,
+    SiteSpec,
+    Tariff,
+    VehicleSpec,
+)
 
 DEFAULT_SCENARIO = "default"
 
@@ -55,6 +63,8 @@ class Catalogue:
     tariffs: dict[str, Tariff] = field(default_factory=dict)
     route_specs: dict[str, RouteSpec] = field(default_factory=dict)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
+    route_profiles: dict[str, RouteProfile] = field(default_factory=dict)
+    """Every route resolved once at load: requests reuse them instead of re-reading files."""
 
 
 def load_catalogue(config_dir: Path, overrides: str | None = None) -> Catalogue:
@@ -107,7 +117,7 @@ def load_catalogue(config_dir: Path, overrides: str | None = None) -> Catalogue:
         )
     for spec in catalogue.route_specs.values():
         try:
-            route_profile(spec, config_dir)
+            catalogue.route_profiles[spec.id] = route_profile(spec, config_dir)
         except ConfigErrors as exc:
             problems.extend(exc.problems)
     if unusable:

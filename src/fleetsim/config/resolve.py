@@ -83,12 +83,15 @@ def resolve_request(
     used_routes = {t.route_id for t in scenario.schedule}
     profiles: dict[str, RouteProfile] = {}
     for route_id in sorted((used_routes | inline["route"]) & route_specs.keys()):
-        origin = REQUEST if route_id in inline["route"] else ROUTES.file
-        try:
-            profile = route_profile(route_specs[route_id], config_dir, origin=origin)
-        except ConfigErrors as exc:
-            problems += exc.problems
-            continue
+        if route_id not in inline["route"] and route_id in catalogue.route_profiles:
+            profile = catalogue.route_profiles[route_id]
+        else:
+            origin = REQUEST if route_id in inline["route"] else ROUTES.file
+            try:
+                profile = route_profile(route_specs[route_id], config_dir, origin=origin)
+            except ConfigErrors as exc:
+                problems += exc.problems
+                continue
         if route_id in used_routes:
             profiles[route_id] = profile
     if problems:

@@ -261,8 +261,10 @@ def test_changed_geojson_changes_the_route_digest_but_not_the_request_hash(
     geojson = config_dir / "routes" / "loop.geojson"
     geojson.write_text(geojson.read_text().replace("525", "535"))
 
-    after = resolve_request(SimulationRequest(), catalogue, config_dir)
+    unchanged = resolve_request(SimulationRequest(), catalogue, config_dir)
+    after = resolve_request(SimulationRequest(), load_catalogue(config_dir), config_dir)
 
+    assert unchanged == before, "a catalogue is a snapshot of the files at load time"
     assert after.lineage["route:loop"] != before.lineage["route:loop"]
     assert after.config_digest != before.config_digest
     assert after.request_hash == before.request_hash
