@@ -18,7 +18,7 @@ from fleetsim.models import (
     canonical_json_bytes,
 )
 from fleetsim.runner import job_id_for
-from fleetsim.simulation import series_point_count
+from fleetsim.simulation import series_point_count, vehicle_steps
 
 logger = logging.getLogger(__name__)
 
@@ -38,13 +38,6 @@ IdempotencyKey = Annotated[
         description="the same key (or, without one, the same request) gives the same job",
     ),
 ]
-
-
-def vehicle_steps(resolved: ResolvedRequest) -> int:
-    """The simulation's work: time steps times vehicles (an empty fleet still steps)."""
-    scenario = resolved.scenario
-    steps = -(-scenario.horizon.days * 86_400 // scenario.step_s)
-    return steps * max(1, len(scenario.fleet))
 
 
 SUBMIT_HINT = "; submit it with POST /v1/simulations and poll GET /v1/simulations/{job_id}"

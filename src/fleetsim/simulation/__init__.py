@@ -10,15 +10,23 @@ def simulate(resolved: ResolvedRequest, version: str) -> SimulationResult:
     return build_result(resolved, simulate_fleet(resolved), version)
 
 
-def series_point_count(resolved: ResolvedRequest) -> int:
-    """Time-series points the request asks for at its resolution, before any coarsening.
-
-    Doors compare this with `max_points` to refuse synchronous runs that are too large.
-    """
+def _horizon_steps(resolved: ResolvedRequest) -> int:
     scenario = resolved.scenario
-    steps = -(-scenario.horizon.days * 86_400 // scenario.step_s)
+    return -(-scenario.horizon.days * 86_400 // scenario.step_s)
+
+
+def series_point_count(resolved: ResolvedRequest) -> int:
+    """Rows of `time_series_data` (at the requested resolution, before any coarsening) plus
+    `site_load`: what doors compare with `max_points` to refuse runs too large to return."""
+    scenario = resolved.scenario
+    steps = _horizon_steps(resolved)
     every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
-    return -(-steps // every) * len(scenario.fleet)
+    return -(-steps // every) * len(scenario.fleet) + steps * len(resolved.sites)
 
 
-__all__ = ["FleetRun", "series_point_count", "simulate", "simulate_fleet"]
+def vehicle_steps(resolved: ResolvedRequest) -> int:
+    """The simulation's work: time steps times vehicles (an empty fleet still steps)."""
+    return _horizon_steps(resolved) * max(1, len(resolved.scenario.fleet))
+
+
+__all__ = ["FleetRun", "series_point_count", "simulate", "simulate_fleet", "vehicle_steps"]
