@@ -1,0 +1,84 @@
+/**
+ * The `simulations` table for Drizzle ORM, read by the Next.js app. Alembic owns the schema
+ * (migrations/versions/); this file mirrors it column for column, and
+ * tests/integration/test_drizzle_schema.py compares it with a freshly migrated database.
+ * The JSONB parts hold the result envelope as the API returns it (`GET /v1/simulations/{id}/result`
+ * is those five columns put back together), typed from the OpenAPI components.
+ */
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+import type { components } from "./src/api";
+
+type Schemas = components["schemas"];
+
+export const jobStatuses = ["queued", "running", "succeeded", "failed"] as const;
+/** Where a job's result goes: these columns (`db`), or an object at `result_uri` (`gcs`). */
+export const jobModes = ["db", "gcs"] as const;
+
+export const simulations = pgTable(
+  "simulations",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    fleetId: uuid("fleet_id").notNull(),
+    status: text("status", { enum: jobStatuses }).notNull().default("queued"),
+    requestHash: text("request_hash").notNull(),
+    idempotencyKey: text("idempotency_key"),
+    feasible: boolean("feasible"),
+    attempts: integer("attempts").notNull().default(0),
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    error: jsonb("error").$type<Schemas["JobError"]>(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true }),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+    request: jsonb("request").$type<Schemas["SimulationRequest"]>().notNull(),
+    metadata: jsonb("metadata").$type<Schemas["Metadata"]>(),
+    trips: jsonb("trips").$type<Schemas["TripResult"][]>(),
+    timeSeriesData: jsonb("time_series_data").$type<Schemas["TimeSeriesPoint"][]>(),
+    siteLoad: jsonb("site_load").$type<Schemas["SiteLoadPoint"][]>(),
+    chargingEvents: jsonb("charging_events").$type<Schemas["ChargingEvent"][]>(),
+    mode: text("mode", { enum: jobModes }).notNull().default("db"),
+    resultUri: text("result_uri"),
+  },
+  (t) => [
+    unique("uq_simulations_request_hash").on(t.requestHash),
+    unique("uq_simulations_idempotency_key").on(t.idempotencyKey),
+    check("ck_simulations_status", sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed')`),
+    check("ck_simulations_attempts", sql`${t.attempts} >= 0`),
+    check("ck_simulations_mode", sql`${t.mode} IN ('db', 'gcs')`),
+    index("ix_simulations_fleet_id_created_at").on(t.fleetId, t.createdAt, t.id),
+    index("ix_simulations_created_at").on(t.createdAt, t.id),
+    index("ix_simulations_status").on(t.status),
+  ],
+);
+
+export type Simulation = typeof simulations.$inferSelect;
+
+/**
+ * A succeeded `db` job's envelope, as `GET /v1/simulations/{id}/result` returns it; null before
+ * then, and for a `gcs` job, whose row keeps only `metadata` (the rest is at `resultUri`).
+ */
+export function resultOf(row: Simulation): Schemas["SimulationResult"] | null {
+  const { metadata, trips, timeSeriesData, siteLoad, chargingEvents } = row;
+  if (row.status !== "succeeded" || row.mode !== "db") return null;
+  if (!metadata || !trips || !timeSeriesData || !siteLoad || !chargingEvents) return null;
+  return {
+    metadata,
+    trips,
+    time_series_data: timeSeriesData,
+    site_load: siteLoad,
+    charging_events: chargingEvents,
+  };
+}
