@@ -2,6 +2,7 @@
 
 import json
 import logging
+import os
 import re
 import time
 from uuid import uuid4
@@ -9,9 +10,10 @@ from uuid import uuid4
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from fleetsim.api.logs import request_id_var
+from fleetsim.logs import request_id_var, trace_from_header, trace_var
 
 REQUEST_ID_HEADER = b"x-request-id"
+TRACE_HEADER = b"x-cloud-trace-context"
 _VALID_REQUEST_ID = re.compile(rb"[\x21-\x7e]{1,128}")
 
 SLOW_REQUEST_S = 1.0
@@ -26,11 +28,13 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 
 
 class RequestIdMiddleware:
-    """Takes `x-request-id` (printable, ≤128 chars) or makes a uuid4; echoes it; logs access:
-    errors and slow requests at INFO, the rest at DEBUG."""
+    """Takes `x-request-id` (printable, ≤128 chars) or makes a uuid4; echoes it; puts it and
+    the `x-cloud-trace-context` trace on every log line; logs access: errors and slow
+    requests at INFO, the rest at DEBUG."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, project: str | None = None) -> None:
         self.app = app
+        self.project = project or os.environ.get("GOOGLE_CLOUD_PROJECT")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -43,6 +47,11 @@ class RequestIdMiddleware:
             request_id = str(uuid4())
         encoded = request_id.encode("ascii")
         token = request_id_var.set(request_id)
+        trace_header = _header(scope, TRACE_HEADER)
+        trace = trace_from_header(
+            trace_header.decode("latin-1") if trace_header else None, self.project
+        )
+        trace_token = trace_var.set(trace)
         status_code = 500
         started = time.perf_counter()
 
@@ -77,6 +86,7 @@ class RequestIdMiddleware:
                 },
             )
             request_id_var.reset(token)
+            trace_var.reset(trace_token)
 
 
 class BodyTooLarge(HTTPException):

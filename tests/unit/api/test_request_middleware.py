@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from fleetsim.api.logs import JsonFormatter, request_id_var
 from fleetsim.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from fleetsim.logs import CloudLoggingFormatter, request_id_var
 
 pytestmark = pytest.mark.anyio
 
@@ -80,7 +80,7 @@ async def test_streamed_body_above_the_limit_is_413() -> None:
 async def test_log_lines_during_a_request_carry_its_id() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(CloudLoggingFormatter())
     logger = logging.getLogger("fleetsim.test.inside")
     logger.addHandler(handler)
     app = echo_app()
