@@ -189,7 +189,11 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     odometer = np.zeros(n_vehicles)
     min_soc = energy / cap
     inverse_cap = 1.0 / cap
-    vehicle_index = np.arange(n_vehicles)
+    stranded_below = reserve - FULL_TOLERANCE_KWH
+    full_from = target - FULL_TOLERANCE_KWH
+    # can_charge[v]: dwelling where a charger it can use is in reach (kept up to date on moves).
+    can_charge = (place >= 0) & chargers.can_charge_at[np.maximum(place, 0), np.arange(n_vehicles)]
+    anyone_driving: NDArray[np.bool_] = np.any(driving, axis=1)
     charge_kw = np.zeros(n_vehicles)
     ev_start, ev_plug_in, ev_soc = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
     ev_grid, ev_stored, ev_cost = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
@@ -231,6 +235,9 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                 chargers.depot_place[veh],
                 chargers.route_end_site[trips.route[arrived]],
             )
+            can_charge[veh] = (place[veh] >= 0) & chargers.can_charge_at[
+                np.maximum(place[veh], 0), veh
+            ]
             arrival_step[veh] = k
             stranded_now[veh] = False
         # Departures: unplug, give up a queue place, start the trip.
@@ -245,6 +252,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                 missed_wait.append(t_s - arrival_step[queued] * float(step_s))
                 waiting[queued] = False
             place[veh] = ON_ROAD
+            can_charge[veh] = False
             current_trip[veh] = departing
             trip_start_kwh[departing] = energy[veh]
             next_departure[veh] = plan.next_departure_step[departing]
@@ -252,7 +260,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         energy -= drive_kwh[k]
         np.minimum(energy, cap, out=energy)  # regen into a full battery is lost
         odometer += drive_km[k]
-        short = driving[k] & (energy < reserve - FULL_TOLERANCE_KWH)
+        short = driving[k] & (energy < stranded_below)
         if short.any():
             who = np.flatnonzero(short)
             trip_stranded[current_trip[who]] = True
@@ -266,8 +274,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             drive_km[rest] = 0.0
         # Queue: FCFS by arrival then vehicle id; DC first for vehicles that take DC, the
         # best free charger of the site first; a vehicle never takes a port it cannot use.
-        want = (place >= 0) & (plugged < 0) & (energy < target - FULL_TOLERANCE_KWH)
-        want &= chargers.can_charge_at[np.maximum(place, 0), vehicle_index]
+        want = can_charge & (plugged < 0) & (energy < full_from)
         if want.any():
             free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=n_chargers)
             if free.any():
@@ -279,6 +286,8 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                 )
                 for pool_order, takes in pools:
                     line = queue[takes[queue] & (plugged[queue] < 0)]
+                    if not len(line) or not free[pool_order].any():
+                        continue
                     served, charger = assign_ports(
                         line, place[line], free, pool_order, chargers.site, n_sites
                     )
@@ -327,7 +336,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             ev_grid[on] += grid_kw * step_h
             ev_stored[on] += stored_kwh
             ev_cost[on] += grid_kw * step_h * prices.price[price_row[ch], k]
-            full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
+            full = energy[on] >= full_from[on]
             if full.any():
                 # The power it could have had at full demand sets how long the last bit took.
                 full_load = np.bincount(
@@ -338,7 +347,8 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                 spread = scenario.strategy == "balanced"
                 fraction = 1.0 if spread else np.minimum(inlet_kw[full] / rate, 1.0)
                 close_events(on[full], t_s + step_s * fraction)
-        np.minimum(min_soc, energy * inverse_cap, out=min_soc)
+        if anyone_driving[k]:  # only driving lowers a battery
+            np.minimum(min_soc, energy * inverse_cap, out=min_soc)
         if k % every == 0 and k < plan.horizon_steps:
             s = k // every
             series_soc[s] = energy * inverse_cap
