@@ -8,7 +8,6 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from uuid import UUID
 
 from fastapi import FastAPI
 
@@ -21,8 +20,10 @@ from fleetsim.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from fleetsim.api.openapi import install_openapi_corrections
 from fleetsim.config import load_catalogue
 from fleetsim.jobs.worker import LocalWorker
-from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.pubsub.publisher import Publisher
 from fleetsim.settings import Settings
+from fleetsim.sinks.gcs import GcsSink
 from fleetsim.sinks.postgres import PostgresSink
 
 logger = logging.getLogger("fleetsim.api")
@@ -30,7 +31,7 @@ logger = logging.getLogger("fleetsim.api")
 Simulate = Callable[[ResolvedRequest], SimulationResult]
 
 
-async def _leave_queued(job_id: UUID, request: SimulationRequest) -> None:
+async def _leave_queued(message: JobMessage) -> None:
     """FLEETSIM_WORKER_CONCURRENCY=0: another process claims submitted jobs."""
 
 
@@ -40,7 +41,7 @@ def create_app(
     simulate: Simulate = runner.simulate,
     publish: Dispatch | None = None,
 ) -> FastAPI:
-    """The API; `publish` hands submitted jobs to FLEETSIM_PUBSUB_TOPIC when that is set."""
+    """The API; `publish` replaces the FLEETSIM_PUBSUB_TOPIC publisher (tests)."""
     settings = settings or Settings()
     configure_logging()
     prod = settings.env == "prod"
@@ -56,20 +57,28 @@ def create_app(
             return runner.resolve(request, catalogue, config_dir)
 
         sink = await PostgresSink.open(settings.database_url)
-        worker = None
-        dispatch: Dispatch | None = publish
-        if settings.pubsub_topic is None:
-            dispatch = _leave_queued
-            if settings.worker_concurrency > 0:
-                worker = LocalWorker(
-                    sink,
-                    lambda request: simulate(resolve(request)),
-                    concurrency=settings.worker_concurrency,
-                    max_attempts=settings.max_attempts,
-                    lease_s=settings.lease_s,
-                )
-                dispatch = worker.dispatch
-                worker.start()
+        objects = None
+        if settings.gcs_bucket is not None:
+            objects = GcsSink.open(settings.gcs_bucket, project=settings.project)
+        worker: LocalWorker | None = None
+        publisher: Publisher | None = None
+        dispatch: Dispatch = _leave_queued
+        if settings.pubsub_topic is not None and publish is not None:
+            dispatch = publish
+        elif settings.pubsub_topic is not None:
+            publisher = Publisher(settings.pubsub_topic, timeout_s=settings.publish_timeout_s)
+            dispatch = publisher.publish
+        elif settings.worker_concurrency > 0:
+            worker = LocalWorker(
+                sink,
+                lambda request: simulate(resolve(request)),
+                concurrency=settings.worker_concurrency,
+                max_attempts=settings.max_attempts,
+                lease_s=settings.lease_s,
+                objects=objects,
+            )
+            dispatch = worker.dispatch
+            worker.start()
         app.state.services = Services(
             settings=settings,
             sink=sink,
@@ -78,6 +87,7 @@ def create_app(
             simulate=simulate,
             dispatch=dispatch,
             config_dir=config_dir,
+            objects=objects,
         )
         if not settings.api_keys:
             logger.warning("FLEETSIM_API_KEYS is empty: every authenticated route answers 401")
@@ -101,6 +111,10 @@ def create_app(
         finally:
             if worker is not None:
                 await worker.stop()
+            if publisher is not None:
+                publisher.close()
+            if objects is not None:
+                objects.close()
             await sink.close()
 
     app = FastAPI(

@@ -1,9 +1,11 @@
-"""The command line: `fleetsim` / `python main.py` (run, validate, list)."""
+"""The command line: `fleetsim` / `python main.py` (run, validate, list, requeue)."""
 
+import asyncio
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 from pydantic import ValidationError
@@ -21,16 +23,21 @@ from fleetsim.config import (
 )
 from fleetsim.config.errors import field_path
 from fleetsim.config.schedule_csv import with_schedule_csv
+from fleetsim.jobs.errors import NoBucketError
+from fleetsim.jobs.modes import ModeRun, RunMode, StoreUnavailableError, run_in_mode
 from fleetsim.models import (
     ChargerSpec,
+    ResolvedRequest,
     RouteSpec,
     Scenario,
     SimulationRequest,
     SimulationResult,
     VehicleSpec,
-    canonical_json_bytes,
 )
-from fleetsim.sinks.local import write_result
+
+if TYPE_CHECKING:
+    from fleetsim.pubsub.publisher import Requeued
+    from fleetsim.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console()
@@ -112,8 +119,16 @@ def run(
         Path | None, typer.Option(help="Schedule CSV replacing the scenario's schedule")
     ] = None,
     plot: Annotated[bool, typer.Option(help="Also write PNG charts next to the result")] = False,
+    mode: Annotated[
+        RunMode,
+        typer.Option(
+            help="local: OUT/<job_id>/result.json; db: the job table at DATABASE_URL;"
+            " gcs: an object in FLEETSIM_GCS_BUCKET, tracked by a job row"
+        ),
+    ] = "local",
 ) -> None:
-    """Simulate a scenario and write results/<job_id>/result.json."""
+    """Simulate a scenario and write results/<job_id>/result.json (or to the job table or
+    the bucket with --mode)."""
     sim_request = _request(request, scenario)
     catalogue, directory = _catalogue(config_dir)
     if schedule is not None:
@@ -135,20 +150,37 @@ def run(
         except ConfigErrors as exc:
             progress.stop()
             _fail([str(p) for p in exc.problems])
-        progress.update(task, description="simulating the fleet")
-        result = runner.simulate(resolved)
-        progress.update(task, description="writing the result")
-        job_id = runner.job_id_for(resolved.request_hash)
-        path = write_result(out, job_id, canonical_json_bytes(result))
-        if plot:
+        progress.update(task, description=f"simulating the fleet ({mode})")
+        done = _run_in_mode(mode, sim_request, resolved, out)
+        if plot and done.result is not None:
             progress.update(task, description="drawing charts")
             from fleetsim.plots import write_plots
 
-            write_plots(result, resolved, path.parent)
-    console.print(_kpi_table(result))
-    for warning in result.metadata.warnings:
+            charts = out / str(done.job_id)
+            charts.mkdir(parents=True, exist_ok=True)
+            write_plots(done.result, resolved, charts)
+    if done.result is None:
+        error = f": {done.error.type}: {done.error.message}" if done.error else ""
+        errors.print(f"job {done.job_id} is {done.status}{error}", markup=False)
+        raise typer.Exit(code=1)
+    console.print(_kpi_table(done.result))
+    for warning in done.result.metadata.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
-    console.print(f"result: {path}")
+    if mode != "local":
+        console.print(f"job: {done.job_id} ({done.status}, {done.attempts} attempts)")
+    console.print(f"result: {done.location}", soft_wrap=True)  # one line, to copy or parse
+
+
+def _run_in_mode(
+    mode: RunMode, request: SimulationRequest, resolved: ResolvedRequest, out: Path
+) -> ModeRun:
+    try:
+        return asyncio.run(run_in_mode(mode, request, resolved, out_dir=out))
+    except NoBucketError:
+        _fail(["--mode gcs needs FLEETSIM_GCS_BUCKET"])
+    except StoreUnavailableError as exc:
+        errors.print(f"database or bucket unavailable: {exc}", markup=False)
+        raise typer.Exit(code=1) from exc
 
 
 @app.command()
@@ -185,3 +217,63 @@ def list_entries(
     for entry_id, entry in sorted(sections[kind].items()):
         table.add_row(entry_id, entry.name)
     console.print(table)
+
+
+DURATION_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd])")
+
+
+def parse_duration(text: str) -> float:
+    """`90s`, `10m`, `2h`, `1d` in seconds."""
+    match = _DURATION.fullmatch(text.strip())
+    if match is None:
+        raise typer.BadParameter(f"{text!r} is not a duration like 90s, 10m, 2h or 1d")
+    return float(match[1]) * DURATION_UNITS_S[match[2]]
+
+
+@app.command(name="requeue")
+def requeue_jobs(
+    older_than: Annotated[
+        float,
+        typer.Option(
+            "--older-than",
+            parser=parse_duration,
+            metavar="DURATION",
+            help="Only jobs untouched this long (90s, 10m, 2h)",
+        ),
+    ],
+) -> None:
+    """Publish queued jobs again whose message may be lost (the process died between writing
+    the job and publishing it). Duplicates are harmless: the worker skips finished jobs."""
+    # Imported here, as in run: the database and cloud clients load slowly.
+    from fleetsim.settings import Settings
+    from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE
+
+    settings = Settings()
+    if settings.pubsub_topic is None:
+        _fail(["FLEETSIM_PUBSUB_TOPIC is not set: there is no topic to publish to"])
+    try:
+        report = asyncio.run(_requeue(settings, settings.pubsub_topic, older_than))
+    except DATABASE_UNAVAILABLE as exc:
+        errors.print(f"database unavailable: {exc}", markup=False)
+        raise typer.Exit(code=1) from exc
+    for job_id, reason in report.invalid:
+        errors.print(f"job {job_id}: stored request is invalid, not published: {reason}")
+    for failure in report.failed:
+        errors.print(str(failure), markup=False)
+    console.print(f"republished {len(report.published)} jobs to {settings.pubsub_topic}")
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
+async def _requeue(settings: "Settings", topic: str, idle_s: float) -> "Requeued":
+    from fleetsim.pubsub.publisher import Publisher, requeue
+    from fleetsim.sinks.postgres import PostgresSink
+
+    sink = await PostgresSink.open(settings.database_url, pool_size=2)
+    publisher = Publisher(topic, timeout_s=settings.publish_timeout_s)
+    try:
+        return await requeue(sink, publisher, idle_s=idle_s)
+    finally:
+        publisher.close()
+        await sink.close()

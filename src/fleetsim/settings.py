@@ -43,6 +43,22 @@ class Settings(BaseSettings):
     max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
     lease_s: float = Field(900.0, gt=0, description="a running job's claim lasts this long")
     pubsub_topic: str | None = Field(None, description="projects/<project>/topics/<name>")
+    publish_timeout_s: float = Field(30.0, gt=0, description="wait for Pub/Sub to take a message")
+    push_token: str | None = Field(
+        None, repr=False, description="the push door's `?token=` when no push_audience is set"
+    )
+    push_audience: str | None = Field(
+        None, description="the push door verifies Google-signed OIDC tokens for this audience"
+    )
+    push_service_account: str | None = Field(
+        None, description="with push_audience: the token's email must be this account"
+    )
+    gcs_bucket: str | None = Field(None, description="bucket of mode gcs results")
+    project: str | None = Field(
+        None,
+        validation_alias="GOOGLE_CLOUD_PROJECT",
+        description="for short subscription names and the GCS client",
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -56,7 +72,16 @@ class Settings(BaseSettings):
     def _asyncpg_driver(cls, value: str) -> str:
         return async_database_url(value)
 
-    @field_validator("pubsub_topic", "config_overrides", mode="before")
+    @field_validator(
+        "pubsub_topic",
+        "config_overrides",
+        "push_token",
+        "push_audience",
+        "push_service_account",
+        "gcs_bucket",
+        "project",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

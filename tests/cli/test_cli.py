@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from fleetsim.cli import app
+from fleetsim.cli import app, parse_duration
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
@@ -177,3 +177,20 @@ def test_list_shows_the_bundled_routes() -> None:
     done = runner.invoke(app, ["list", "routes", "--config-dir", str(CONFIG)])
     assert done.exit_code == 0
     assert "udds_city" in done.output
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("90s", 90), ("10m", 600), ("2h", 7200), ("1.5d", 129_600)]
+)
+def test_durations_read_with_their_unit(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+def test_requeue_refuses_a_bad_duration_or_a_missing_topic(monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = runner.invoke(app, ["requeue", "--older-than", "10 minutes"])
+    assert bad.exit_code == 2
+    assert "not a duration" in bad.output
+    monkeypatch.delenv("FLEETSIM_PUBSUB_TOPIC", raising=False)
+    no_topic = runner.invoke(app, ["requeue", "--older-than", "10m"])
+    assert no_topic.exit_code == 2
+    assert "FLEETSIM_PUBSUB_TOPIC" in no_topic.output

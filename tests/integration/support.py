@@ -114,7 +114,6 @@ def free_port() -> int:
 @contextmanager
 def uvicorn_server(database_url: str, log_path: Path, **settings: str) -> Iterator[str]:
     """`python -m uvicorn main_api:app` on a free port in its own process group; its URL."""
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -124,9 +123,20 @@ def uvicorn_server(database_url: str, log_path: Path, **settings: str) -> Iterat
         **{f"FLEETSIM_{name.upper()}": value for name, value in settings.items()},
     }
     env.pop("FLEETSIM_PUBSUB_TOPIC", None)
-    command_line = [sys.executable, "-m", "uvicorn", "main_api:app"]
+    with uvicorn_process("main_api:app", env, log_path) as (_, base_url):
+        yield base_url
+
+
+@contextmanager
+def uvicorn_process(
+    app: str, env: dict[str, str], log_path: Path, *, factory: bool = False
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`python -m uvicorn APP` with `env` on a free port in its own process group, once its
+    /healthz answers: the process and its URL. Stopped (the whole group) on exit."""
+    port = free_port()
+    command_line = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else [])]
     command_line += ["--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
+    with log_path.open("ab") as log:
         process = subprocess.Popen(
             command_line,
             cwd=ROOT,
@@ -140,11 +150,11 @@ def uvicorn_server(database_url: str, log_path: Path, **settings: str) -> Iterat
         wait_until(
             lambda: healthy(base_url),
             timeout_s=30,
-            what="uvicorn /healthz",
+            what=f"uvicorn {app} /healthz",
             alive=lambda: process.poll() is None,
             log=log_path,
         )
-        yield base_url
+        yield process, base_url
     finally:
         stop_process_group(process)
 

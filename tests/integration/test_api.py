@@ -11,7 +11,8 @@ import pytest
 
 from fleetsim import runner
 from fleetsim.config import load_catalogue, request_hash
-from fleetsim.models import SimulationRequest, canonical_json_bytes
+from fleetsim.models import JobMessage, SimulationRequest, canonical_json_bytes
+from fleetsim.pubsub.publisher import PublishError
 
 from .support import API_KEY, CONFIG_DIR, FAILING_REQUEST, create_app, free_port, make_settings
 
@@ -403,9 +404,22 @@ async def test_body_above_the_limit_is_413(api_database: str) -> None:
         assert streamed.headers["x-request-id"]
 
 
-async def test_submit_with_a_pubsub_topic_and_no_publisher_is_503(api_database: str) -> None:
+async def test_submit_whose_publish_fails_is_503_and_a_repeat_publishes_it(
+    api_database: str, db: asyncpg.Connection
+) -> None:
+    """The row is written before the message: a failed publish leaves a queued job that
+    the repeated submit (same job) publishes."""
+    published: list[JobMessage] = []
+    fail = True
+
+    async def publish(message: JobMessage) -> None:
+        if fail:
+            raise PublishError(message.job_id, ConnectionError("Pub/Sub is down"))
+        published.append(message)
+
     settings = make_settings(api_database, pubsub_topic="projects/p/topics/t")
-    app = create_app(settings)
+    app = create_app(settings, publish=publish)
+    body = with_fleet(SMOKE)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -414,9 +428,21 @@ async def test_submit_with_a_pubsub_topic_and_no_publisher_is_503(api_database: 
             headers={"X-API-Key": API_KEY},
         ) as http,
     ):
-        response = await http.post("/v1/simulations", json=with_fleet(SMOKE))
+        response = await http.post("/v1/simulations", json=body)
         assert response.status_code == 503
-        assert "FLEETSIM_PUBSUB_TOPIC" in response.json()["detail"]
+        assert "submit it again" in response.json()["detail"]
+        status = await db.fetchval(
+            "SELECT status FROM simulations WHERE fleet_id = $1", uuid.UUID(body["fleet_id"])
+        )
+        assert status == "queued"
+
+        fail = False
+        again = await http.post("/v1/simulations", json=body)
+        assert again.status_code == 202
+        [message] = published
+        assert str(message.job_id) == again.json()["job_id"]
+        assert message.mode == "db"
+        assert message.request == SimulationRequest.model_validate(body)
 
 
 async def test_docs_are_off_in_prod(api_database: str) -> None:

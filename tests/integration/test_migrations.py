@@ -28,7 +28,7 @@ def test_upgrade_downgrade_upgrade_round_trip() -> None:
         command.upgrade(config, "head")
         tables, revision = asyncio.run(_tables_and_revision(url))
         assert "simulations" in tables
-        assert revision == "0001"
+        assert revision == "0002"
 
         command.downgrade(config, "base")
         tables, revision = asyncio.run(_tables_and_revision(url))
@@ -39,7 +39,34 @@ def test_upgrade_downgrade_upgrade_round_trip() -> None:
         command.upgrade(config, "head")  # already at head: nothing to do, no error
         tables, revision = asyncio.run(_tables_and_revision(url))
         assert "simulations" in tables
-        assert revision == "0001"
+        assert revision == "0002"
+
+
+def test_downgrade_of_0002_fails_succeeded_gcs_jobs_naming_their_object() -> None:
+    """Revision 0001 keeps results only in the row: a gcs job cannot stay `succeeded`."""
+
+    async def insert_and_read(url: str, sql: str) -> asyncpg.Record | None:
+        connection = await asyncpg.connect(driver_dsn(url))
+        try:
+            return await connection.fetchrow(sql)
+        finally:
+            await connection.close()
+
+    with fresh_database() as url:
+        uri = "gs://bucket/simulations/f/j/result.json"
+        asyncio.run(
+            insert_and_read(
+                url,
+                "INSERT INTO simulations (fleet_id, request_hash, request, status, mode,"
+                f" result_uri) VALUES (gen_random_uuid(), 'h', '{{}}', 'succeeded', 'gcs', '{uri}')"
+                " RETURNING id",
+            )
+        )
+        command.downgrade(alembic_config(url), "0001")
+        row = asyncio.run(insert_and_read(url, "SELECT status, error FROM simulations"))
+        assert row is not None
+        assert row["status"] == "failed"
+        assert uri in row["error"]
 
 
 def test_migrations_match_the_schema_module(api_database: str) -> None:

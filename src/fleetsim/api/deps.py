@@ -5,18 +5,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, cast
-from uuid import UUID
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
 from fleetsim.config import Catalogue
-from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
 from fleetsim.settings import Settings
+from fleetsim.sinks.gcs import GcsSink
 from fleetsim.sinks.postgres import PostgresSink
 
-Dispatch = Callable[[UUID, SimulationRequest], Awaitable[None]]
+Dispatch = Callable[[JobMessage], Awaitable[None]]
 """Hands a queued job to whatever runs it: the local worker, or a Pub/Sub publisher."""
 
 
@@ -29,9 +29,10 @@ class Services:
     catalogue: Catalogue
     resolve: Callable[[SimulationRequest], ResolvedRequest]
     simulate: Callable[[ResolvedRequest], SimulationResult]
-    dispatch: Dispatch | None
-    """None when submitted jobs cannot be run (a Pub/Sub topic without a publisher)."""
+    dispatch: Dispatch
     config_dir: Path
+    objects: GcsSink | None = None
+    """FLEETSIM_GCS_BUCKET: where mode gcs results are written and read from."""
 
 
 def services_of(request: HTTPConnection) -> Services:

@@ -2,8 +2,6 @@
 
 import logging
 
-import asyncpg
-import sqlalchemy.exc
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -13,7 +11,13 @@ from starlette.routing import Match
 from fleetsim.api.schemas import Message, Problems
 from fleetsim.config.errors import ConfigErrors
 from fleetsim.jobs.errors import Problem, config_problems, validation_problems
-from fleetsim.sinks.postgres import IdempotencyConflictError, InvalidCursorError
+from fleetsim.pubsub.publisher import PublishError
+from fleetsim.sinks.gcs import GCS_UNAVAILABLE
+from fleetsim.sinks.postgres import (
+    DATABASE_UNAVAILABLE,
+    IdempotencyConflictError,
+    InvalidCursorError,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +46,27 @@ async def _idempotency_conflict(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(body, status_code=status.HTTP_409_CONFLICT)
 
 
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OSError,  # connection refused or reset
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.TimeoutError,  # no pooled connection came free
-    asyncpg.exceptions.CannotConnectNowError,
-    asyncpg.exceptions.ConnectionDoesNotExistError,
-    asyncpg.exceptions.TooManyConnectionsError,
-)
-"""Transient: the client may retry. Any other database error is a bug, and a 500."""
-
-
 async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("database unavailable: %r", exc)
     body = Message(detail="database unavailable, retry shortly").model_dump()
+    return JSONResponse(
+        body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+    )
+
+
+async def _publish_failed(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("%s", exc)
+    body = Message(
+        detail="the job is queued but could not be handed on: submit it again"
+    ).model_dump()
+    return JSONResponse(
+        body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
+    )
+
+
+async def _bucket_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("bucket unavailable: %r", exc)
+    body = Message(detail="result storage unavailable, retry shortly").model_dump()
     return JSONResponse(
         body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
     )
@@ -80,5 +90,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidCursorError, _cursor_invalid)
     app.add_exception_handler(IdempotencyConflictError, _idempotency_conflict)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
-    for error in DATABASE_UNAVAILABLE:
+    app.add_exception_handler(PublishError, _publish_failed)
+    for error in GCS_UNAVAILABLE:
+        app.add_exception_handler(error, _bucket_unavailable)
+    for error in DATABASE_UNAVAILABLE:  # after: OSError means the database when both match
         app.add_exception_handler(error, _database_unavailable)

@@ -6,12 +6,15 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, Security, status
+from google.api_core.exceptions import NotFound
 
 from fleetsim.api.deps import ApiKeyDep, ServicesDep, SinkDep, require_api_key
 from fleetsim.api.schemas import Accepted, JobPage, responses
 from fleetsim.db.schema import JobStatus
 from fleetsim.jobs.job import Job
 from fleetsim.models import (
+    JobMessage,
+    JobMode,
     ResolvedRequest,
     SimulationRequest,
     SimulationResult,
@@ -99,13 +102,16 @@ async def submit(
     response: Response,
     client: ApiKeyDep,
     idempotency_key: IdempotencyKey = None,
+    mode: Annotated[
+        JobMode,
+        Query(description="where the result goes: the job row (db) or FLEETSIM_GCS_BUCKET (gcs)"),
+    ] = "db",
 ) -> Accepted:
-    """Queue the run and answer at once; a repeated submit returns the same job."""
-    if services.dispatch is None:
+    """Queue the run and answer at once; a repeated submit returns the same job (whose mode
+    is the first submission's)."""
+    if mode == "gcs" and services.objects is None:
         raise HTTPException(
-            status.HTTP_503_SERVICE_UNAVAILABLE,
-            "submitting needs a Pub/Sub publisher, which this build lacks: "
-            "unset FLEETSIM_PUBSUB_TOPIC to run jobs in-process",
+            status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
         )
     resolved = await asyncio.to_thread(services.resolve, request)
     _refuse_large(resolved, max_points=resolved.scenario.max_points)
@@ -115,10 +121,11 @@ async def submit(
         request=request.model_dump(mode="json", exclude_unset=True),
         request_hash=resolved.request_hash,
         idempotency_key=idempotency_key,
+        mode=mode,
     )
     job = created.job
     if job.status == "queued":  # also on a repeat: the first dispatch may have failed
-        await services.dispatch(job.job_id, request)
+        await services.dispatch(JobMessage(job_id=job.job_id, mode=job.mode, request=request))
     logger.info(
         "job submitted" if created.created else "job already submitted",
         extra={"job_id": str(job.job_id), "status": job.status, "api_key": client},
@@ -144,19 +151,34 @@ async def status_of(job_id: UUID, sink: SinkDep) -> Response:
 @router.get(
     "/simulations/{job_id}/result",
     response_model=SimulationResult,
-    responses=responses(404, 409, 422),
+    responses=responses(404, 409, 422, 503),
     summary="A succeeded job's result envelope",
 )
-async def result_of(job_id: UUID, sink: SinkDep) -> Response:
-    stored = await sink.result(job_id)
+async def result_of(job_id: UUID, services: ServicesDep) -> Response:
+    """The same bytes whichever sink holds them: a mode gcs result is read from its object
+    (the bucket stays private; clients need no Google credentials)."""
+    stored = await services.sink.result(job_id)
     if stored is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
-    if stored.envelope is None:
+    envelope = stored.envelope
+    if envelope is None and stored.uri is not None:
+        if services.objects is None:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"the result is at {stored.uri}, but this API has no FLEETSIM_GCS_BUCKET",
+            )
+        try:
+            envelope = await asyncio.to_thread(services.objects.read, stored.uri)
+        except NotFound as exc:
+            raise HTTPException(
+                status.HTTP_500_INTERNAL_SERVER_ERROR, f"the result object is gone: {stored.uri}"
+            ) from exc
+    if envelope is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {stored.status}: a result exists only once it has succeeded",
         )
-    return Response(stored.envelope, media_type="application/json")
+    return Response(envelope, media_type="application/json")
 
 
 @router.get("/simulations", responses=responses(422), summary="Jobs, newest first")

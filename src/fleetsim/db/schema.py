@@ -5,10 +5,14 @@ from typing import Literal, get_args
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from fleetsim.models.message import JOB_MODES
+
 JobStatus = Literal["queued", "running", "succeeded", "failed"]
 JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_events")
-"""SimulationResult fields, each stored in the JSONB column of the same name."""
+"""SimulationResult fields, each stored in the JSONB column of the same name.
+
+A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object."""
 
 metadata = sa.MetaData()
 
@@ -35,6 +39,8 @@ simulations = sa.Table(
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("request", JSONB, nullable=False),
+    sa.Column("mode", sa.Text, nullable=False, server_default="db"),
+    sa.Column("result_uri", sa.Text, nullable=True),
     *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
     sa.UniqueConstraint("request_hash", name="uq_simulations_request_hash"),
     sa.UniqueConstraint("idempotency_key", name="uq_simulations_idempotency_key"),
@@ -43,6 +49,9 @@ simulations = sa.Table(
         name="ck_simulations_status",
     ),
     sa.CheckConstraint("attempts >= 0", name="ck_simulations_attempts"),
+    sa.CheckConstraint(
+        "mode IN (" + ", ".join(f"'{m}'" for m in JOB_MODES) + ")", name="ck_simulations_mode"
+    ),
     sa.Index("ix_simulations_fleet_id_created_at", "fleet_id", "created_at", "id"),
     sa.Index("ix_simulations_created_at", "created_at", "id"),
     sa.Index("ix_simulations_status", "status"),

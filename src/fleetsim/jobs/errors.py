@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -43,3 +44,14 @@ def job_error(exc: BaseException) -> JobError:
     elif isinstance(exc, ValidationError):
         problems = validation_problems(exc.errors(include_url=False))
     return JobError(type=type(exc).__name__, message=str(exc) or repr(exc), problems=problems)
+
+
+class NoBucketError(RuntimeError):
+    """A job in mode gcs met a process without FLEETSIM_GCS_BUCKET."""
+
+    def __init__(self, job_id: UUID) -> None:
+        self.job_id = job_id
+        super().__init__(
+            f"job {job_id} keeps its result in GCS, but this process has no bucket: "
+            "set FLEETSIM_GCS_BUCKET"
+        )

@@ -4,18 +4,21 @@ import asyncio
 import logging
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from fleetsim.jobs.errors import job_error
-from fleetsim.models import SimulationRequest, SimulationResult
-from fleetsim.sinks.postgres import Claim, PostgresSink, Refusal
+from fleetsim.jobs.errors import NoBucketError, job_error
+from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
+from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE, Claim, PostgresSink, Refusal
 
 Simulate = Callable[[SimulationRequest], SimulationResult]
 """Blocking, CPU-bound: resolves the request against the catalogue and simulates it."""
 
 logger = logging.getLogger(__name__)
+_RELEASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, *DATABASE_UNAVAILABLE)
 
 
 class Outcome(StrEnum):
@@ -31,30 +34,55 @@ class Outcome(StrEnum):
 
 
 async def execute(
-    sink: PostgresSink, job_id: UUID, simulate: Simulate, *, max_attempts: int, lease_s: float
+    sink: PostgresSink,
+    job_id: UUID,
+    simulate: Simulate,
+    *,
+    max_attempts: int,
+    lease_s: float,
+    objects: GcsSink | None = None,
 ) -> Outcome:
-    """Claim, run and record one job.
+    """Claim, run and record one job: in its row (mode db) or in `objects` (mode gcs).
 
-    An exception from the simulation (invalid input included) fails the job with that error;
-    database errors propagate so the caller can retry the delivery.
+    An exception from the simulation (invalid input included) fails the job with that error.
+    Database and bucket errors propagate so the caller can retry the delivery; the claim is
+    released first (when the database still answers), so the retry need not wait out the lease.
     """
     claim = await sink.claim(job_id, lease_s=lease_s, max_attempts=max_attempts)
     if isinstance(claim, Refusal):
         logger.info("job not claimed: %s", claim, extra={"job_id": str(job_id)})
         return Outcome(claim.value)
-    extra = {"job_id": str(job_id), "attempt": claim.attempt}
+    extra = {"job_id": str(job_id), "attempt": claim.attempt, "mode": claim.mode}
     logger.info("job claimed", extra=extra)
     heartbeat = asyncio.create_task(_keep_lease(sink, claim, lease_s))
+    try:
+        return await _run(sink, claim, simulate, objects, extra)
+    except BaseException:  # a transient fault, or shutdown: re-raised below
+        await _release(sink, claim, extra)
+        raise
+    finally:
+        heartbeat.cancel()
+
+
+async def _run(
+    sink: PostgresSink,
+    claim: Claim,
+    simulate: Simulate,
+    objects: GcsSink | None,
+    extra: dict[str, Any],
+) -> Outcome:
     try:
         request = SimulationRequest.model_validate(claim.request)
         result = await asyncio.to_thread(simulate, request)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
-        error = job_error(exc)
-        logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=True)
-        return Outcome.FAILED if await sink.fail(claim, error) else Outcome.LOST
-    finally:
-        heartbeat.cancel()
-    if not await sink.complete(claim, result):
+        return await _fail(sink, claim, exc, extra)
+    result_uri = None
+    if claim.mode == "gcs":
+        try:
+            result_uri = await _write_object(claim, result, objects)
+        except (NoBucketError, ResultMismatchError) as exc:  # retrying cannot help
+            return await _fail(sink, claim, exc, extra)
+    if not await sink.complete(claim, result, result_uri=result_uri):
         logger.warning("job result discarded: the claim was taken over", extra=extra)
         return Outcome.LOST
     counts = result.metadata.counts
@@ -67,9 +95,33 @@ async def execute(
             "vehicles": counts.vehicles,
             "charging_events": len(result.charging_events),
             "time_series_points": len(result.time_series_data),
+            "result_uri": result_uri,
         },
     )
     return Outcome.SUCCEEDED
+
+
+async def _write_object(claim: Claim, result: SimulationResult, objects: GcsSink | None) -> str:
+    if objects is None:
+        raise NoBucketError(claim.job_id)
+    data = await asyncio.to_thread(canonical_json_bytes, result)
+    return await asyncio.to_thread(objects.write, claim.fleet_id, claim.job_id, data)
+
+
+async def _fail(sink: PostgresSink, claim: Claim, exc: Exception, extra: dict[str, Any]) -> Outcome:
+    error = job_error(exc)
+    logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=True)
+    return Outcome.FAILED if await sink.fail(claim, error) else Outcome.LOST
+
+
+async def _release(sink: PostgresSink, claim: Claim, extra: dict[str, Any]) -> None:
+    try:
+        released = await asyncio.shield(sink.release(claim))
+    except _RELEASE_ERRORS as exc:
+        logger.warning("job not released, it waits for its lease to expire: %r", exc, extra=extra)
+        return
+    if released:
+        logger.info("job released for a retry", extra=extra)
 
 
 async def _keep_lease(sink: PostgresSink, claim: Claim, lease_s: float) -> None:

@@ -3,10 +3,11 @@
 from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from fleetsim.db.schema import JobStatus
 from fleetsim.jobs.errors import JobError
+from fleetsim.models.message import JobMode
 
 
 class Job(BaseModel):
@@ -15,6 +16,10 @@ class Job(BaseModel):
     job_id: UUID
     fleet_id: UUID
     status: JobStatus
+    mode: JobMode
+    result_uri: str | None = Field(
+        description="mode gcs: the gs:// object holding the result, once the job succeeded"
+    )
     attempts: int
     feasible: bool | None
     error: JobError | None

@@ -6,7 +6,8 @@ import logging
 from uuid import UUID
 
 from fleetsim.jobs.execute import Simulate, execute
-from fleetsim.models import SimulationRequest
+from fleetsim.models import JobMessage
+from fleetsim.sinks.gcs import GcsSink
 from fleetsim.sinks.postgres import PostgresSink
 
 logger = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ class LocalWorker:
         max_attempts: int,
         lease_s: float,
         sweep_s: float = 30.0,
+        objects: GcsSink | None = None,
     ) -> None:
         self._sink = sink
         self._simulate = simulate
@@ -35,13 +37,14 @@ class LocalWorker:
         self._max_attempts = max_attempts
         self._lease_s = lease_s
         self._sweep_s = sweep_s
+        self._objects = objects
         self._queue: asyncio.Queue[tuple[UUID, contextvars.Context]] = asyncio.Queue()
         self._pending: set[UUID] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
-    async def dispatch(self, job_id: UUID, request: SimulationRequest) -> None:
+    async def dispatch(self, message: JobMessage) -> None:
         """Queue a job; its log lines keep the submitting request's context (request id)."""
-        self._enqueue(job_id, contextvars.copy_context())
+        self._enqueue(message.job_id, contextvars.copy_context())
 
     def _enqueue(self, job_id: UUID, context: contextvars.Context) -> None:
         if job_id not in self._pending:
@@ -77,6 +80,7 @@ class LocalWorker:
             self._simulate,
             max_attempts=self._max_attempts,
             lease_s=self._lease_s,
+            objects=self._objects,
         )
 
     async def _sweep(self) -> None:

@@ -1,6 +1,14 @@
 """Pydantic models, defined once and imported by every layer and door."""
 
 from fleetsim.models.charger import ChargerSpec, SiteSpec, Tariff, TariffWindow
+from fleetsim.models.message import (
+    JOB_MODES,
+    DirectRequest,
+    InvalidMessageError,
+    JobMessage,
+    JobMode,
+    parse_message,
+)
 from fleetsim.models.resolved import ResolvedRequest
 from fleetsim.models.result import (
     ChargingEvent,
@@ -25,12 +33,17 @@ from fleetsim.models.scenario import (
 from fleetsim.models.vehicle import HvacSpec, VehicleSpec
 
 __all__ = [
+    "JOB_MODES",
     "ChargerSpec",
     "ChargingEvent",
     "CycleProfile",
+    "DirectRequest",
     "FleetVehicle",
     "Horizon",
     "HvacSpec",
+    "InvalidMessageError",
+    "JobMessage",
+    "JobMode",
     "Kpis",
     "Metadata",
     "PathProfile",
@@ -52,4 +65,5 @@ __all__ = [
     "VehicleSummary",
     "Weather",
     "canonical_json_bytes",
+    "parse_message",
 ]

@@ -154,8 +154,16 @@ def _rounded(value: Any) -> Any:
     return value
 
 
+def canonical_data(model: BaseModel, include: set[str] | None = None) -> Any:
+    """The model (or its `include`d fields) as JSON data, floats rounded to FLOAT_DECIMALS."""
+    return _rounded(model.model_dump(mode="json", include=include))
+
+
+def canonical_json_text(data: Any) -> str:
+    """`canonical_data` as byte-stable JSON text: sorted keys, compact separators."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json_bytes(model: BaseModel) -> bytes:
     """Byte-stable JSON: sorted keys, compact separators, floats rounded to FLOAT_DECIMALS."""
-    data = _rounded(model.model_dump(mode="json"))
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return text.encode("utf-8")
+    return canonical_json_text(canonical_data(model)).encode("utf-8")

@@ -2,7 +2,8 @@
 
 Every write is one statement in its own transaction; `complete` writes the result and
 `succeeded` together. The result envelope is stored as one JSONB column per part and read
-back through `SimulationResult`, so the bytes equal `canonical_json_bytes` of the run.
+back through `SimulationResult`, so the bytes equal `canonical_json_bytes` of the run. A job in
+mode `gcs` keeps only `metadata` in the row and the object's URI in `result_uri`.
 """
 
 import asyncio
@@ -17,6 +18,7 @@ from uuid import UUID
 
 import asyncpg
 import sqlalchemy as sa
+import sqlalchemy.exc
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
@@ -25,13 +27,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from fleetsim.db.schema import RESULT_PARTS, JobStatus, simulations
 from fleetsim.jobs.errors import JobError
 from fleetsim.jobs.job import Job
-from fleetsim.models import SimulationResult, canonical_json_bytes
+from fleetsim.models import JobMode, SimulationResult, canonical_json_bytes
+from fleetsim.models.result import canonical_data, canonical_json_text
 
 _t = simulations.c
 JOB_COLUMNS = (
     _t.id.label("job_id"),
     _t.fleet_id,
     _t.status,
+    _t.mode,
+    _t.result_uri,
     _t.attempts,
     _t.feasible,
     _t.error,
@@ -41,12 +46,23 @@ JOB_COLUMNS = (
     _t.finished_at,
 )
 _GET_JOB = (
-    "SELECT id AS job_id, fleet_id, status, attempts, feasible, error, created_at, updated_at,"
-    " started_at, finished_at FROM simulations WHERE id = $1"
+    "SELECT id AS job_id, fleet_id, status, mode, result_uri, attempts, feasible, error,"
+    " created_at, updated_at, started_at, finished_at FROM simulations WHERE id = $1"
 )
 _CLAIMABLE = sa.or_(
     _t.status == "queued", sa.and_(_t.status == "running", _t.lease_until < sa.func.now())
 )
+
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError,  # connection refused or reset
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,  # no pooled connection came free
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+"""Transient: the caller may retry. Any other database error is a bug."""
 
 
 class IdempotencyConflictError(Exception):
@@ -79,17 +95,31 @@ class Created:
 
 @dataclass(frozen=True)
 class Claim:
-    """A granted claim; `attempt` fences `complete`/`fail` against a later claim."""
+    """A granted claim; `attempt` fences `complete`/`fail`/`release` against a later claim."""
 
     job_id: UUID
     attempt: int
     request: dict[str, Any]
+    fleet_id: UUID
+    mode: JobMode
 
 
 @dataclass(frozen=True)
 class StoredResult:
+    """A job's status and, once it succeeded, its result bytes (mode db) or object (gcs)."""
+
     status: JobStatus
     envelope: bytes | None
+    uri: str | None = None
+
+
+@dataclass(frozen=True)
+class Unclaimed:
+    """A job nobody holds: queued, or running with an expired lease."""
+
+    job_id: UUID
+    mode: JobMode
+    request: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -116,13 +146,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     return created_at, job_id
 
 
-def envelope_parts(result: SimulationResult) -> dict[str, str]:
+def envelope_parts(
+    result: SimulationResult, parts: tuple[str, ...] = RESULT_PARTS
+) -> dict[str, str]:
     """Canonical JSON text of each result part, for its JSONB column."""
-    data = json.loads(canonical_json_bytes(result))
-    return {
-        part: json.dumps(data[part], separators=(",", ":"), ensure_ascii=False)
-        for part in RESULT_PARTS
-    }
+    data = canonical_data(result, include=set(parts))
+    return {part: canonical_json_text(data[part]) for part in parts}
 
 
 def envelope_bytes(stored_json: str) -> bytes:
@@ -188,8 +217,10 @@ class PostgresSink:
         request: dict[str, Any],
         request_hash: str,
         idempotency_key: str | None = None,
+        mode: JobMode = "db",
     ) -> Created:
-        """Insert a queued job, or return the job that already has this key or request hash.
+        """Insert a queued job, or return the job that already has this key or request hash
+        (whatever its mode: the first submission's mode stays the job's).
 
         Raises IdempotencyConflictError when the key names a job for another request.
         """
@@ -201,6 +232,7 @@ class PostgresSink:
                 request=request,
                 request_hash=request_hash,
                 idempotency_key=idempotency_key,
+                mode=mode,
             )
             .on_conflict_do_nothing()
             .returning(*JOB_COLUMNS)
@@ -247,7 +279,7 @@ class PostgresSink:
                 started_at=now,
                 updated_at=now,
             )
-            .returning(_t.attempts, _t.request)
+            .returning(_t.attempts, _t.request, _t.fleet_id, _t.mode)
         )
         give_up = JobError(
             type="MaxAttemptsExceeded",
@@ -268,7 +300,7 @@ class PostgresSink:
         async with self._engine.begin() as conn:
             row = (await conn.execute(claim)).first()
             if row is not None:
-                return Claim(job_id, row.attempts, row.request)
+                return Claim(job_id, row.attempts, row.request, row.fleet_id, row.mode)
             if (await conn.execute(exhaust)).first() is not None:
                 return Refusal.EXHAUSTED
             status = await conn.scalar(sa.select(_t.status).where(_t.id == job_id))
@@ -287,9 +319,27 @@ class PostgresSink:
         async with self._engine.begin() as conn:
             return (await conn.execute(statement)).first() is not None
 
-    async def complete(self, claim: Claim, result: SimulationResult) -> bool:
-        """Store the result and `succeeded` together; False if the claim was lost meanwhile."""
-        parts = await asyncio.to_thread(envelope_parts, result)
+    async def release(self, claim: Claim) -> bool:
+        """Hand a running job back to the queue (attempts kept), so a redelivery after a
+        transient fault need not wait out the lease; False if the claim was lost meanwhile."""
+        statement = (
+            sa.update(simulations)
+            .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
+            .values(status="queued", lease_until=None, updated_at=sa.func.now())
+            .returning(_t.id)
+        )
+        async with self._engine.begin() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def complete(
+        self, claim: Claim, result: SimulationResult, *, result_uri: str | None = None
+    ) -> bool:
+        """Store the result and `succeeded` together; False if the claim was lost meanwhile.
+
+        With `result_uri` (the result went to object storage) only `metadata` is stored.
+        """
+        stored = RESULT_PARTS if result_uri is None else ("metadata",)
+        parts = await asyncio.to_thread(envelope_parts, result, stored)
         now = sa.func.now()
         values: dict[str, Any] = {
             part: sa.cast(sa.literal(text, sa.Text), JSONB) for part, text in parts.items()
@@ -300,6 +350,7 @@ class PostgresSink:
             .values(
                 status="succeeded",
                 feasible=result.metadata.kpis.feasible,
+                result_uri=result_uri,
                 error=sa.null(),
                 lease_until=None,
                 finished_at=now,
@@ -339,21 +390,25 @@ class PostgresSink:
         return Job.model_validate(job)
 
     async def result(self, job_id: UUID) -> StoredResult | None:
-        """The job's status and, once it succeeded, the canonical result bytes."""
+        """The job's status and, once it succeeded, the canonical result bytes or, for a
+        result in object storage, its URI."""
         envelope = sa.func.json_build_object(
             *(arg for part in RESULT_PARTS for arg in (sa.literal(part), _t[part]))
         )
+        in_row = sa.and_(_t.status == "succeeded", _t.result_uri.is_(None))
+        succeeded = _t.status == "succeeded"
         statement = sa.select(
             _t.status,
-            sa.case((_t.status == "succeeded", sa.cast(envelope, sa.Text)), else_=sa.null()),
+            sa.case((in_row, sa.cast(envelope, sa.Text)), else_=sa.null()),
+            sa.case((succeeded, _t.result_uri), else_=sa.null()),
         ).where(_t.id == job_id)
         async with self._engine.connect() as conn:
             row = (await conn.execute(statement)).first()
         if row is None:
             return None
-        status, stored = row
+        status, stored, uri = row
         if stored is None:
-            return StoredResult(status, None)
+            return StoredResult(status, None, uri)
         return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
 
     async def list_jobs(
@@ -380,6 +435,19 @@ class PostgresSink:
             rows = (await conn.execute(statement.limit(limit + 1))).all()
         jobs = [_job(row._mapping) for row in rows[:limit]]
         return Page(jobs, encode_cursor(jobs[-1]) if len(rows) > limit else None)
+
+    async def unclaimed(self, *, idle_s: float) -> list[Unclaimed]:
+        """Claimable jobs untouched for `idle_s` seconds, oldest first: those whose message
+        may be lost (a crash between the row and the publish)."""
+        idle_since = sa.func.now() - timedelta(seconds=idle_s)
+        statement = (
+            sa.select(_t.id, _t.mode, _t.request)
+            .where(_CLAIMABLE, _t.updated_at <= idle_since)
+            .order_by(_t.created_at, _t.id)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(statement)).all()
+        return [Unclaimed(row.id, row.mode, row.request) for row in rows]
 
     async def claimable(self, limit: int) -> list[UUID]:
         """Ids of queued jobs and of running jobs whose lease expired, oldest first."""

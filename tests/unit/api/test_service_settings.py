@@ -44,3 +44,17 @@ def test_secrets_stay_out_of_the_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = repr(Settings())
     assert "very-secret-key" not in shown
     assert "db-password" not in shown
+
+
+def test_pubsub_and_bucket_settings_come_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLEETSIM_PUSH_TOKEN", "push-secret")
+    monkeypatch.setenv("FLEETSIM_PUSH_AUDIENCE", " ")
+    monkeypatch.setenv("FLEETSIM_GCS_BUCKET", "results")
+    monkeypatch.setenv("GOOGLE_CLOUD_PROJECT", "fleet-prod")
+    settings = Settings()
+    assert settings.push_token == "push-secret"
+    assert settings.push_audience is None  # blank is unset
+    assert (settings.gcs_bucket, settings.project) == ("results", "fleet-prod")
+    assert "push-secret" not in repr(settings)

@@ -1,0 +1,113 @@
+"""GCS sink (DESIGN §6): `gs://<bucket>/simulations/<fleet_id>/<job_id>/result.json`, create-only.
+
+google-cloud-storage is synchronous: async callers run these methods in a thread. With
+STORAGE_EMULATOR_HOST set the client talks to that emulator with anonymous credentials.
+"""
+
+import os
+from uuid import UUID
+
+import google.auth.exceptions
+from google.api_core import exceptions as api_exceptions
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import storage  # type: ignore[import-untyped]
+from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
+
+CONTENT_TYPE = "application/json"
+TIMEOUT_S = 30.0
+"""Per HTTP call; the library retries transient faults for up to RETRY_S in all."""
+RETRY_S = 30.0
+EMULATOR_PROJECT = "fleetsim-local"
+
+GCS_UNAVAILABLE: tuple[type[Exception], ...] = (
+    api_exceptions.ServerError,  # 5xx
+    api_exceptions.TooManyRequests,
+    google.auth.exceptions.TransportError,  # no token: the metadata server did not answer
+    OSError,  # connection refused or reset, timeouts (requests' errors derive from it)
+)
+"""Transient: the write or read may succeed when retried later."""
+
+
+class ResultMismatchError(Exception):
+    """The job's object exists with other bytes; a create-only write never replaces it."""
+
+    def __init__(self, uri: str, existing: int, new: int) -> None:
+        self.uri = uri
+        super().__init__(
+            f"{uri} already holds {existing} bytes that differ from this run's {new} bytes "
+            "(a different fleetsim version or configuration?); the object was left as it is"
+        )
+
+
+class InvalidResultUriError(ValueError):
+    """Not a `gs://bucket/object` URI."""
+
+
+def object_name(fleet_id: UUID, job_id: UUID) -> str:
+    return f"simulations/{fleet_id}/{job_id}/result.json"
+
+
+def split_uri(uri: str) -> tuple[str, str]:
+    """`gs://bucket/name` as (bucket, name)."""
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not uri.startswith("gs://") or not bucket or not name:
+        raise InvalidResultUriError(f"not a gs://bucket/object URI: {uri!r}")
+    return bucket, name
+
+
+class GcsSink:
+    """Results as objects in one bucket, written once per job."""
+
+    def __init__(self, client: storage.Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    @classmethod
+    def open(cls, bucket: str, *, project: str | None = None) -> "GcsSink":
+        """A client on Application Default Credentials, or on the emulator when
+        STORAGE_EMULATOR_HOST is set (anonymous; `project` defaults to a placeholder)."""
+        if os.environ.get("STORAGE_EMULATOR_HOST"):
+            client = storage.Client(
+                project=project or EMULATOR_PROJECT,
+                credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+            )
+        else:
+            client = storage.Client(project=project)
+        return cls(client, bucket)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def uri(self, fleet_id: UUID, job_id: UUID) -> str:
+        return f"gs://{self.bucket}/{object_name(fleet_id, job_id)}"
+
+    def write(self, fleet_id: UUID, job_id: UUID, data: bytes) -> str:
+        """Create the job's object with `data`; its `gs://` URI.
+
+        An object already there with the same bytes (an earlier attempt wrote it) is success;
+        with other bytes it raises ResultMismatchError.
+        """
+        blob = self._client.bucket(self.bucket).blob(object_name(fleet_id, job_id))
+        uri = self.uri(fleet_id, job_id)
+        try:
+            blob.upload_from_string(
+                data,
+                content_type=CONTENT_TYPE,
+                if_generation_match=0,
+                timeout=TIMEOUT_S,
+                retry=DEFAULT_RETRY.with_timeout(RETRY_S),
+            )
+        except api_exceptions.PreconditionFailed:
+            existing = self.read(uri)
+            if existing != data:
+                raise ResultMismatchError(uri, len(existing), len(data)) from None
+        return uri
+
+    def read(self, uri: str) -> bytes:
+        """The object's bytes; raises google.api_core.exceptions.NotFound when it is gone."""
+        bucket, name = split_uri(uri)
+        blob = self._client.bucket(bucket).blob(name)
+        data: bytes = blob.download_as_bytes(
+            timeout=TIMEOUT_S, retry=DEFAULT_RETRY.with_timeout(RETRY_S)
+        )
+        return data
