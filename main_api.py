@@ -15,11 +15,11 @@ from fleetsim import __version__, runner
 from fleetsim.api import health, reference, simulations
 from fleetsim.api.deps import Dispatch, Services
 from fleetsim.api.errors import install_error_handlers
-from fleetsim.api.logs import configure_logging
 from fleetsim.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from fleetsim.api.openapi import install_openapi_corrections
 from fleetsim.config import load_catalogue
 from fleetsim.jobs.worker import LocalWorker
+from fleetsim.logs import configure_logging
 from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
 from fleetsim.pubsub.publisher import Publisher
 from fleetsim.settings import Settings

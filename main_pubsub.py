@@ -18,8 +18,8 @@ from fastapi import FastAPI
 from google.api_core.exceptions import GoogleAPICallError
 
 from fleetsim import __version__, runner
-from fleetsim.api.logs import configure_logging
 from fleetsim.api.middleware import RequestIdMiddleware
+from fleetsim.logs import configure_logging
 from fleetsim.pubsub import push
 from fleetsim.pubsub.auth import PushAuth
 from fleetsim.pubsub.pull import PullWorker, SubscriptionNameError, subscription_path

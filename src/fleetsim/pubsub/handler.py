@@ -18,10 +18,10 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from fleetsim.api.logs import request_id_var
 from fleetsim.config import request_hash
 from fleetsim.jobs.errors import JobError, validation_problems
 from fleetsim.jobs.execute import Outcome, Simulate, execute
+from fleetsim.logs import request_id_var
 from fleetsim.models.message import (
     REQUEST_ID_ATTRIBUTE,
     DirectRequest,

@@ -13,7 +13,7 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
-from fleetsim.api.logs import request_id_var
+from fleetsim.logs import request_id_var
 from fleetsim.models import JobMessage
 from fleetsim.sinks.postgres import PostgresSink
 
