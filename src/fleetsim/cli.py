@@ -3,6 +3,7 @@
 import asyncio
 import json
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
@@ -277,3 +278,13 @@ async def _requeue(settings: "Settings", topic: str, idle_s: float) -> "Requeued
     finally:
         publisher.close()
         await sink.close()
+
+
+@app.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (JSON, sorted keys): `> openapi.json`."""
+    from fleetsim.api.app import create_app
+    from fleetsim.settings import Settings
+
+    schema = create_app(Settings()).openapi()
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

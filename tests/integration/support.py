@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
+from fleetsim.api.app import create_app as create_app  # re-exported for conftest
 from fleetsim.config import request_hash
 from fleetsim.db import database_url_from_env
 from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
@@ -27,10 +28,6 @@ from fleetsim.runner import simulate as real_simulate
 from fleetsim.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # main_api.py lives at the repository root
-
-from main_api import create_app as create_app  # noqa: E402 (re-exported for conftest)
 
 API_KEY = "integration-test-key"
 HEADERS = {"X-API-Key": API_KEY}

@@ -118,7 +118,8 @@ export interface paths {
         put?: never;
         /**
          * Submit a simulation job
-         * @description Queue the run and answer at once; a repeated submit returns the same job.
+         * @description Queue the run and answer at once; a repeated submit returns the same job (whose mode
+         *     is the first submission's).
          */
         post: operations["submit_v1_simulations_post"];
         delete?: never;
@@ -151,7 +152,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A succeeded job's result envelope */
+        /**
+         * A succeeded job's result envelope
+         * @description The same bytes whichever sink holds them: a mode gcs result is read from its object
+         *     (the bucket stays private; clients need no Google credentials).
+         */
         get: operations["result_of_v1_simulations__job_id__result_get"];
         put?: never;
         post?: never;
@@ -1324,7 +1329,10 @@ export interface operations {
     };
     submit_v1_simulations_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description where the result goes: the job row (db) or FLEETSIM_GCS_BUCKET (gcs) */
+                mode?: "db" | "gcs";
+            };
             header?: {
                 /** @description the same key (or, without one, the same request) gives the same job */
                 "Idempotency-Key"?: string | null;
