@@ -126,13 +126,18 @@ def uvicorn_server(database_url: str, log_path: Path, **settings: str) -> Iterat
 
 @contextmanager
 def uvicorn_process(
-    app: str, env: dict[str, str], log_path: Path, *, factory: bool = False
+    app: str,
+    env: dict[str, str],
+    log_path: Path,
+    *,
+    factory: bool = False,
+    options: tuple[str, ...] = (),
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`python -m uvicorn APP` with `env` on a free port in its own process group, once its
     /healthz answers: the process and its URL. Stopped (the whole group) on exit."""
     port = free_port()
     command_line = [sys.executable, "-m", "uvicorn", app, *(["--factory"] if factory else [])]
-    command_line += ["--host", "127.0.0.1", "--port", str(port)]
+    command_line += ["--host", "127.0.0.1", "--port", str(port), *options]
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command_line,

@@ -76,6 +76,43 @@ async def test_a_worker_killed_mid_job_is_replaced_after_its_lease(
     assert result["metadata"]["counts"]["vehicles"] == 3
 
 
+async def test_sigterm_mid_job_hands_the_job_back_to_the_queue(
+    emulators: Emulators, pubsub_database: str, pubsub_db: asyncpg.Connection, tmp_path: Path
+) -> None:
+    # Cloud Run's shutdown: SIGTERM, then the graceful timeout of the image's CMD runs out.
+    proxy = PushProxy()
+    topic = create_topic("jobs-term")
+    create_subscription("jobs-term-push", topic, push_endpoint=proxy.push_endpoint())
+    env = worker_env(pubsub_database)  # the default 900 s lease: only a release requeues soon
+    body = with_fleet(LONG)
+    job_id = job_id_of(body)
+    log_path = tmp_path / "worker.log"
+    graceful = ("--timeout-graceful-shutdown", "1")
+    try:
+        with uvicorn_process("main_pubsub:app", env, log_path, options=graceful) as (first, url):
+            proxy.target = url
+            publish(topic, direct(body))
+            status = "SELECT status FROM simulations WHERE id = $1"
+            async with asyncio.timeout(30):
+                while await pubsub_db.fetchval(status, job_id) != "running":
+                    await asyncio.sleep(0.05)
+            first.send_signal(signal.SIGTERM)
+            first.wait(timeout=60)
+            released = await pubsub_db.fetchrow(
+                "SELECT status, attempts FROM simulations WHERE id = $1", job_id
+            )
+            assert dict(released) == {"status": "queued", "attempts": 1}, log_path.read_text()
+
+        with uvicorn_process("main_pubsub:app", env, log_path) as (_, url):
+            proxy.target = url
+            row = await finished(pubsub_db, job_id, timeout_s=90)
+    finally:
+        proxy.close()
+    assert row["status"] == "succeeded", row["error"]
+    assert row["attempts"] == 2
+    assert len(await rows_of(pubsub_db, body["fleet_id"])) == 1
+
+
 async def test_pull_worker_handles_acknowledges_and_stops_on_sigterm(
     emulators: Emulators, pubsub_database: str, pubsub_db: asyncpg.Connection, tmp_path: Path
 ) -> None:

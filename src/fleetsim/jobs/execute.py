@@ -115,8 +115,14 @@ async def _fail(sink: PostgresSink, claim: Claim, exc: Exception, extra: dict[st
 
 
 async def _release(sink: PostgresSink, claim: Claim, extra: dict[str, Any]) -> None:
+    release = asyncio.ensure_future(sink.release(claim))
+    while not release.done():
+        try:
+            await asyncio.wait({release})
+        except asyncio.CancelledError:
+            continue  # shutting down: hand the job back before going
     try:
-        released = await asyncio.shield(sink.release(claim))
+        released = release.result()
     except _RELEASE_ERRORS as exc:
         logger.warning("job not released, it waits for its lease to expire: %r", exc, extra=extra)
         return

@@ -9,6 +9,7 @@ The job row is the truth: its request and its mode (not the message's) decide wh
 where the result goes, so a message can only trigger work, never change it.
 """
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -71,8 +72,19 @@ class Handler:
         self._objects = objects
         self._max_attempts = max_attempts
         self._lease_s = lease_s
+        self._running: set[asyncio.Task[Any]] = set()
+
+    async def release_running(self) -> None:
+        """At shutdown: cancel the messages still in hand, so each hands its job back."""
+        tasks = [task for task in self._running if not task.done()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def handle(self, data: bytes, attributes: Mapping[str, str], message_id: str) -> Verdict:
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         with _log_context(attributes):
             try:
                 return await self._handle(data, attributes, message_id)
@@ -83,6 +95,8 @@ class Handler:
                     extra={"message_id": message_id},
                 )
                 return Verdict.RETRY
+            finally:
+                self._running.discard(task)
 
     async def reject(
         self, error: InvalidMessageError, attributes: Mapping[str, str], message_id: str

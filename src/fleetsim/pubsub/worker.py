@@ -35,15 +35,13 @@ async def open_handler(
     if objects is None and settings.gcs_bucket is not None:
         objects = opened = GcsSink.open(settings.gcs_bucket, project=settings.project)
     sink = await PostgresSink.open(settings.database_url)
+    handler = Handler(
+        sink, run, objects=objects, max_attempts=settings.max_attempts, lease_s=settings.lease_s
+    )
     try:
-        yield Handler(
-            sink,
-            run,
-            objects=objects,
-            max_attempts=settings.max_attempts,
-            lease_s=settings.lease_s,
-        )
+        yield handler
     finally:
+        await handler.release_running()  # while the database still answers
         await sink.close()
         if opened is not None:
             opened.close()
