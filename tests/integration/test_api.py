@@ -3,6 +3,7 @@
 import asyncio
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -487,3 +488,26 @@ async def test_without_a_database_the_api_starts_and_answers_503() -> None:
             assert response.status_code == 503
             assert response.headers["retry-after"] == "1"
             assert response.json() == {"detail": "database unavailable, retry shortly"}
+
+
+async def test_broken_reference_data_answers_503_while_health_stays_up(
+    api_database: str, tmp_path: Path
+) -> None:
+    # The catalogue loads after start-up (a short cold start): a broken one must not hide.
+    (tmp_path / "vehicles.yaml").write_text("vehicles: [{id: van}]\n")
+    app = create_app(make_settings(api_database, config_dir=tmp_path))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://api.test",
+            headers={"X-API-Key": API_KEY},
+        ) as http,
+    ):
+        assert (await http.get("/healthz")).status_code == 200
+        ready = await http.get("/readyz")
+        assert ready.status_code == 503
+        assert "reference data failed to load" in ready.json()["detail"]
+        run = await http.post("/v1/simulations:run", json={"scenario": "smoke"})
+        assert run.status_code == 503
+        assert (await http.get("/v1/config/routes")).status_code == 503

@@ -4,21 +4,21 @@ the job store, the catalogue and the worker or publisher.
 Schema migrations are not run here: `alembic upgrade head` does that, in CI and on deploy.
 """
 
-import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from fleetsim import __version__, runner
 from fleetsim.api import health, reference, simulations
-from fleetsim.api.deps import Dispatch, Services
+from fleetsim.api.deps import Dispatch, Services, loaded_catalogue
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from fleetsim.api.openapi import install_openapi_corrections
-from fleetsim.config import load_catalogue
+from fleetsim.config import Catalogue, ConfigErrors, load_catalogue
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging
 from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
@@ -36,6 +36,27 @@ async def _leave_queued(message: JobMessage) -> None:
     """FLEETSIM_WORKER_CONCURRENCY=0: another process claims submitted jobs."""
 
 
+def _load_catalogue(settings: Settings) -> Catalogue:
+    """Load the reference data (in a thread), then take the start-up heap out of GC passes."""
+    try:
+        catalogue = load_catalogue(settings.config_dir, settings.config_overrides)
+    except ConfigErrors as exc:
+        logger.error("reference data failed to load: every simulation answers 503\n%s", exc)
+        raise
+    logger.info(
+        "catalogue loaded",
+        extra={
+            "scenarios": len(catalogue.scenarios),
+            "vehicles": len(catalogue.vehicles),
+            "routes": len(catalogue.route_specs),
+            "chargers": len(catalogue.chargers),
+        },
+    )
+    gc.collect()
+    gc.freeze()  # the catalogue and geo libraries leave every GC pass: a shorter p99
+    return catalogue
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -49,13 +70,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        catalogue = await asyncio.to_thread(
-            load_catalogue, settings.config_dir, settings.config_overrides
-        )
+        # The server answers at once; routes that need reference data wait for it.
+        loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="catalogue")
+        catalogue_future = loader.submit(_load_catalogue, settings)
+        loader.shutdown(wait=False)
         config_dir = settings.config_dir
 
         def resolve(request: SimulationRequest) -> ResolvedRequest:
-            return runner.resolve(request, catalogue, config_dir)
+            return runner.resolve(request, loaded_catalogue(catalogue_future), config_dir)
 
         sink = await PostgresSink.open(settings.database_url)
         objects = None
@@ -83,7 +105,7 @@ def create_app(
         app.state.services = Services(
             settings=settings,
             sink=sink,
-            catalogue=catalogue,
+            catalogue_future=catalogue_future,
             resolve=resolve,
             simulate=simulate,
             dispatch=dispatch,
@@ -96,17 +118,11 @@ def create_app(
             "api started",
             extra={
                 "env": settings.env,
-                "scenarios": len(catalogue.scenarios),
-                "vehicles": len(catalogue.vehicles),
-                "routes": len(catalogue.route_specs),
-                "chargers": len(catalogue.chargers),
                 "jobs_run_by": "pubsub"
                 if settings.pubsub_topic
                 else f"{settings.worker_concurrency} local workers",
             },
         )
-        gc.collect()
-        gc.freeze()  # the startup heap (catalogue, geo libraries) leaves every GC pass
         try:
             yield
         finally:

@@ -1,7 +1,9 @@
 """What routes depend on, named as Annotated aliases so a signature says what it needs."""
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, cast
@@ -10,7 +12,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
-from fleetsim.config import Catalogue
+from fleetsim.config import Catalogue, ConfigErrors
 from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
@@ -26,13 +28,35 @@ class Services:
 
     settings: Settings
     sink: PostgresSink
-    catalogue: Catalogue
+    catalogue_future: Future[Catalogue]
+    """Loaded in a thread after start-up so the server answers at once (cold start)."""
     resolve: Callable[[SimulationRequest], ResolvedRequest]
     simulate: Callable[[ResolvedRequest], SimulationResult]
     dispatch: Dispatch
     config_dir: Path
     objects: GcsSink | None = None
     """FLEETSIM_GCS_BUCKET: where mode gcs results are written and read from."""
+
+    async def catalogue(self) -> Catalogue:
+        """The reference data, once loaded; 503 if it could not be."""
+        try:
+            return await asyncio.wrap_future(self.catalogue_future)
+        except ConfigErrors as exc:
+            raise _unavailable(exc) from exc
+
+
+def loaded_catalogue(future: Future[Catalogue]) -> Catalogue:
+    """Block (in a worker thread) until the catalogue is loaded; 503 if it could not be."""
+    try:
+        return future.result()
+    except ConfigErrors as exc:
+        raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: ConfigErrors) -> HTTPException:
+    return HTTPException(
+        status.HTTP_503_SERVICE_UNAVAILABLE, f"reference data failed to load: {exc}"
+    )
 
 
 def services_of(request: HTTPConnection) -> Services:

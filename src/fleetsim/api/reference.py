@@ -16,19 +16,19 @@ router = APIRouter(
 
 @router.get("/routes")
 async def routes(services: ServicesDep) -> list[RouteSpec]:
-    return sorted(services.catalogue.route_specs.values(), key=lambda r: r.id)
+    return sorted((await services.catalogue()).route_specs.values(), key=lambda r: r.id)
 
 
 @router.get("/vehicles")
 async def vehicles(services: ServicesDep) -> list[VehicleSpec]:
-    return sorted(services.catalogue.vehicles.values(), key=lambda v: v.id)
+    return sorted((await services.catalogue()).vehicles.values(), key=lambda v: v.id)
 
 
 @router.get("/chargers")
 async def chargers(services: ServicesDep) -> list[ChargerSpec]:
-    return sorted(services.catalogue.chargers.values(), key=lambda c: c.id)
+    return sorted((await services.catalogue()).chargers.values(), key=lambda c: c.id)
 
 
 @router.get("/scenarios")
 async def scenarios(services: ServicesDep) -> list[Scenario]:
-    return sorted(services.catalogue.scenarios.values(), key=lambda s: s.id)
+    return sorted((await services.catalogue()).scenarios.values(), key=lambda s: s.id)

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import geopandas
 import numpy as np
-import pyogrio.errors
 import shapely
 from numpy.typing import NDArray
 from pydantic import ValidationError
@@ -267,6 +265,10 @@ def _file_parts(
     where: Where,
     file: str,
 ) -> list[Part]:
+    # geopandas (and pandas under it) only when a file is read: the API starts without them.
+    import geopandas
+    import pyogrio.errors
+
     def fail(reason: str) -> ConfigErrors:
         return where.error("geometry", reason, file=file)
 
