@@ -12,8 +12,8 @@ from pathlib import Path
 import asyncpg
 from pydantic import BaseModel
 
-from fleetsim.jobs.errors import JobError
 from fleetsim.models import SimulationRequest, SimulationResult
+from fleetsim.models.job import JobError
 
 from .support import driver_dsn
 

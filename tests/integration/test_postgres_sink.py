@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from fleetsim import runner
 from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS, simulations
-from fleetsim.jobs.errors import JobError
 from fleetsim.jobs.execute import Outcome, execute
 from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.models.job import JobError
 from fleetsim.sinks.postgres import Claim, PostgresSink, Refusal
 
 from .support import CONFIG_DIR

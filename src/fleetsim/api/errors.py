@@ -10,7 +10,8 @@ from starlette.routing import Match
 
 from fleetsim.api.schemas import Message, Problems
 from fleetsim.config.errors import ConfigErrors
-from fleetsim.jobs.errors import Problem, config_problems, validation_problems
+from fleetsim.jobs.errors import config_problems, validation_problems
+from fleetsim.models.job import Problem
 from fleetsim.pubsub.publisher import PublishError
 from fleetsim.sinks.gcs import GCS_UNAVAILABLE
 from fleetsim.sinks.postgres import (

@@ -4,9 +4,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from fleetsim.db.schema import JobStatus
-from fleetsim.jobs.errors import Problem
-from fleetsim.jobs.job import Job
+from fleetsim.models.job import Job, JobStatus, Problem
 
 
 class Message(BaseModel):

@@ -10,8 +10,6 @@ from google.api_core.exceptions import NotFound
 
 from fleetsim.api.deps import ApiKeyDep, ServicesDep, SinkDep, require_api_key
 from fleetsim.api.schemas import Accepted, JobPage, responses
-from fleetsim.db.schema import JobStatus
-from fleetsim.jobs.job import Job
 from fleetsim.models import (
     JobMessage,
     JobMode,
@@ -20,6 +18,7 @@ from fleetsim.models import (
     SimulationResult,
     canonical_json_bytes,
 )
+from fleetsim.models.job import Job, JobStatus
 from fleetsim.runner import job_id_for
 from fleetsim.simulation import series_point_count, vehicle_steps
 

@@ -1,13 +1,13 @@
 """The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts."""
 
-from typing import Literal, get_args
+from typing import get_args
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from fleetsim.models.job import JobStatus
 from fleetsim.models.message import JOB_MODES
 
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
 JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_events")
 """SimulationResult fields, each stored in the JSONB column of the same name.

@@ -4,26 +4,10 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
 from fleetsim.config.errors import ConfigErrors
-
-
-class Problem(BaseModel):
-    """One invalid input: where (`loc`, outermost first) and what is wrong."""
-
-    loc: list[str | int]
-    msg: str
-
-
-class JobError(BaseModel):
-    """Why a job failed: the exception type, its message and, for invalid input, each problem."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    type: str
-    message: str
-    problems: list[Problem] | None = None
+from fleetsim.models.job import JobError, Problem
 
 
 def config_problems(exc: ConfigErrors) -> list[Problem]:

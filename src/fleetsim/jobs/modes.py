@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING, Literal
 from uuid import UUID
 
 from fleetsim import runner
-from fleetsim.jobs.errors import JobError, NoBucketError
+from fleetsim.jobs.errors import NoBucketError
 from fleetsim.models import (
     ResolvedRequest,
     SimulationRequest,
     SimulationResult,
     canonical_json_bytes,
 )
+from fleetsim.models.job import JobError
 from fleetsim.sinks.local import write_result
 
 if TYPE_CHECKING:  # SQLAlchemy (and the cloud clients) load only when a job row is used
-    from fleetsim.db.schema import JobStatus
+    from fleetsim.models.job import JobStatus
     from fleetsim.settings import Settings
 
 RunMode = Literal["local", "db", "gcs"]

@@ -1,6 +1,7 @@
 """Pydantic models, defined once and imported by every layer and door."""
 
 from fleetsim.models.charger import ChargerSpec, SiteSpec, Tariff, TariffWindow
+from fleetsim.models.job import Job, JobError, JobStatus, Problem
 from fleetsim.models.message import (
     JOB_MODES,
     DirectRequest,
@@ -42,11 +43,15 @@ __all__ = [
     "Horizon",
     "HvacSpec",
     "InvalidMessageError",
+    "Job",
+    "JobError",
     "JobMessage",
     "JobMode",
+    "JobStatus",
     "Kpis",
     "Metadata",
     "PathProfile",
+    "Problem",
     "ResolvedRequest",
     "RouteProfile",
     "RouteSpec",

@@ -20,9 +20,10 @@ from typing import Any
 from uuid import UUID
 
 from fleetsim.config import request_hash
-from fleetsim.jobs.errors import JobError, validation_problems
+from fleetsim.jobs.errors import validation_problems
 from fleetsim.jobs.execute import Outcome, Simulate, execute
 from fleetsim.logs import request_id_var
+from fleetsim.models.job import JobError
 from fleetsim.models.message import (
     REQUEST_ID_ATTRIBUTE,
     DirectRequest,

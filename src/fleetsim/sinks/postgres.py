@@ -24,10 +24,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from fleetsim.db.schema import RESULT_PARTS, JobStatus, simulations
-from fleetsim.jobs.errors import JobError
-from fleetsim.jobs.job import Job
+from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.models import JobMode, SimulationResult, canonical_json_bytes
+from fleetsim.models.job import Job, JobError, JobStatus
 from fleetsim.models.result import canonical_data, canonical_json_text
 
 _t = simulations.c
