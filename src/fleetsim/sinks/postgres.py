@@ -287,13 +287,7 @@ class PostgresSink:
         exhaust = (
             sa.update(simulations)
             .where(_t.id == job_id, _t.attempts >= max_attempts, _CLAIMABLE)
-            .values(
-                status="failed",
-                error=give_up.model_dump(exclude_none=True),
-                lease_until=None,
-                finished_at=now,
-                updated_at=now,
-            )
+            .values(_failed(give_up, now))
             .returning(_t.id)
         )
         async with self._engine.begin() as conn:
@@ -367,13 +361,7 @@ class PostgresSink:
         statement = (
             sa.update(simulations)
             .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
-            .values(
-                status="failed",
-                error=error.model_dump(exclude_none=True),
-                lease_until=None,
-                finished_at=now,
-                updated_at=now,
-            )
+            .values(_failed(error, now))
             .returning(_t.id)
         )
         async with self._engine.begin() as conn:
@@ -453,3 +441,14 @@ class PostgresSink:
         statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)
         async with self._engine.connect() as conn:
             return list((await conn.scalars(statement)).all())
+
+
+def _failed(error: JobError, now: Any) -> dict[str, Any]:
+    """The column values of a job that has just failed with `error`."""
+    return {
+        "status": "failed",
+        "error": error.model_dump(exclude_none=True),
+        "lease_until": None,
+        "finished_at": now,
+        "updated_at": now,
+    }
