@@ -69,16 +69,11 @@ async def get_services(request: Request) -> Services:
     return services_of(request)
 
 
-async def get_settings(request: Request) -> Settings:
-    return services_of(request).settings
-
-
 async def get_sink(request: Request) -> PostgresSink:
     return services_of(request).sink
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 SinkDep = Annotated[PostgresSink, Depends(get_sink)]
 
 
