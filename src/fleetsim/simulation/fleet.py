@@ -223,7 +223,8 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         )
         plugged[who] = -1
 
-    for k in range(n_steps):
+    k = 0
+    while k < n_steps:
         t_s = k * step_s
         # Arrivals: park at the route end, or at the depot after a recovery.
         arrived = plan.arriving(k)
@@ -361,6 +362,20 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             state[driving[k]] = DRIVING
             state[stranded_now] = STRANDED
             series_state[s] = state
+        k += 1
+        if k < plan.next_busy_step[k] and not (plugged >= 0).any():
+            np.minimum(energy, cap, out=energy)
+            if not (can_charge & (energy < full_from)).any():
+                # Idle until the next trip event: nobody drives, charges or waits meanwhile,
+                # so the state stands; sample it and jump (a long night costs one step).
+                idle_until = int(plan.next_busy_step[k])
+                waiting[:] = False
+                rows = slice(-(-k // every), -(-min(idle_until, plan.horizon_steps) // every))
+                series_soc[rows] = energy * inverse_cap
+                series_odo[rows] = odometer
+                series_power[rows] = 0.0
+                series_state[rows] = np.where(stranded_now, STRANDED, PARKED)
+                k = idle_until
 
     still_on = np.flatnonzero(plugged >= 0)
     if len(still_on):

@@ -36,6 +36,9 @@ class TripPlan:
     """Per trip, the first step of its vehicle's next trip (n_steps if none)."""
     first_departure_step: NDArray[np.intp]
     """Per vehicle, the first step of its first trip (n_steps if none)."""
+    next_busy_step: NDArray[np.intp]
+    """Per step k (0..n_steps), the first step from k on in which a trip departs, drives or
+    arrives (n_steps if none): between such steps only charging changes a vehicle."""
     warnings: list[str]
 
     def departing(self, step: int) -> NDArray[np.intp]:
@@ -108,6 +111,10 @@ def plan_trips(
     by_departure = np.argsort(first, kind="stable")
     by_arrival = np.argsort(end, kind="stable")
     every_step = np.arange(n_steps + 1)
+    busy = np.zeros(n_steps + 1, dtype=bool)
+    busy[:n_steps] = driving.any(axis=1)
+    busy[first] = busy[end] = busy[n_steps] = True
+    next_busy = np.minimum.accumulate(np.where(busy, every_step, n_steps)[::-1])[::-1]
     return TripPlan(
         trips=trips,
         combo=combo,
@@ -123,6 +130,7 @@ def plan_trips(
         driving=driving,
         next_departure_step=np.where(same_vehicle_next, np.roll(first, -1), n_steps),
         first_departure_step=first_departure,
+        next_busy_step=next_busy,
         warnings=warnings,
         _departing_order=by_departure,
         _departing_bounds=np.searchsorted(first[by_departure], every_step),

@@ -2,12 +2,15 @@
 
 import math
 from collections.abc import Callable
+from datetime import time
 
+import numpy as np
 import pytest
 from builders import START, charger, vehicle
 
-from fleetsim.models import FleetVehicle, ResolvedRequest
+from fleetsim.models import FleetVehicle, ResolvedRequest, Trip
 from fleetsim.simulation import simulate, simulate_fleet
+from fleetsim.simulation.fleet import CHARGING, DRIVING, PARKED
 
 Make = Callable[..., ResolvedRequest]
 
@@ -105,3 +108,22 @@ def test_no_charger_in_reach_means_no_charging(make: Make) -> None:
     result = simulate(make([at_half("a")], chargers=[far]), "test")
     assert result.charging_events == []
     assert result.metadata.vehicles[0].soc_end == 0.5
+
+
+def test_a_full_vehicle_stands_still_until_its_next_trip(make: Make) -> None:
+    # 50 kWh at 50 kW fills it by 01:00; it then idles (the loop jumps those steps) until
+    # the 08:00 trip: every sample in between is parked at SoC 1 with no power and no motion.
+    trip = Trip(vehicle_id="a", route_id="loop", departure=time(8))
+    run = simulate_fleet(make([at_half("a")], [trip]))
+    every_s = run.sample_every * run.step_s
+    idle = slice(3600 // every_s, 8 * 3600 // every_s)
+    assert run.series_state[: 3600 // every_s, 0].tolist() == [CHARGING] * (3600 // every_s)
+    assert run.series_state[idle, 0].tolist() == [PARKED] * (idle.stop - idle.start)
+    assert np.all(run.series_soc[idle, 0] == 1.0)
+    assert np.all(run.series_power_kw[idle, 0] == 0.0)
+    assert np.all(run.series_odometer_km[idle, 0] == 0.0)
+    assert run.series_state[idle.stop, 0] == DRIVING
+    # Back from the loop it charges again: the idle stretch did not skip the arrival.
+    assert len(run.events["start_s"]) == 2
+    assert run.events["start_s"][1] > 8 * 3600
+    assert math.isclose(run.soc_end[0], 1.0)
