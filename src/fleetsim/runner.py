@@ -5,7 +5,7 @@ from uuid import UUID, uuid5
 
 from fleetsim import __version__
 from fleetsim.config import Catalogue, resolve_request
-from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.simulation import simulate as simulate_resolved
 
 JOB_NAMESPACE = UUID("0b6f7d1e-3c55-5a0e-8f0a-4c1f1d9e2a77")
@@ -17,14 +17,14 @@ def resolve(request: SimulationRequest, catalogue: Catalogue, config_dir: Path) 
     return resolve_request(request, catalogue, config_dir)
 
 
-def simulate(resolved: ResolvedRequest) -> SimulationResult:
+def simulate(resolved: ResolvedRequest) -> CanonicalResult:
     """Run the pure core on resolved inputs."""
     return simulate_resolved(resolved, __version__)
 
 
 def run_request(
     request: SimulationRequest, catalogue: Catalogue, config_dir: Path
-) -> SimulationResult:
+) -> CanonicalResult:
     """Resolve and simulate in one call."""
     return simulate(resolve(request, catalogue, config_dir))
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from fleetsim.api.app import create_app as create_app  # re-exported for conftest
 from fleetsim.config import request_hash
 from fleetsim.db import database_url_from_env
-from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.runner import simulate as real_simulate
 from fleetsim.settings import Settings
 
@@ -96,7 +96,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     return Settings(DATABASE_URL=database_url, **values)
 
 
-def failing_simulate(resolved: ResolvedRequest) -> SimulationResult:
+def failing_simulate(resolved: ResolvedRequest) -> CanonicalResult:
     if resolved.request_hash == request_hash(FAILING_REQUEST):
         raise RuntimeError("simulated failure in the core")
     return real_simulate(resolved)

@@ -12,7 +12,7 @@ import pytest
 
 from fleetsim import runner
 from fleetsim.config import load_catalogue, request_hash
-from fleetsim.models import JobMessage, SimulationRequest, canonical_json_bytes
+from fleetsim.models import JobMessage, SimulationRequest
 from fleetsim.pubsub.publisher import PublishError
 
 from .support import API_KEY, CONFIG_DIR, FAILING_REQUEST, create_app, free_port, make_settings
@@ -25,7 +25,7 @@ SMOKE = {"scenario": "smoke"}
 def cli_bytes(body: dict[str, Any]) -> bytes:
     """What `fleetsim run` writes to results/<job_id>/result.json for the same request."""
     request = SimulationRequest.model_validate(body)
-    return canonical_json_bytes(runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR))
+    return runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR).json_bytes()
 
 
 def with_fleet(body: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,12 @@ from fleetsim import runner
 from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.jobs.execute import Outcome, execute
-from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.models import (
+    CanonicalResult,
+    SimulationRequest,
+    SimulationResult,
+    canonical_json_bytes,
+)
 from fleetsim.models.job import JobError
 from fleetsim.sinks.postgres import Claim, PostgresSink, Refusal
 
@@ -113,7 +118,7 @@ async def test_execute_records_invalid_input_with_each_problem(sink: PostgresSin
     job_id = await queued_job(sink)
     problem = ConfigProblem("request", "v1", "battery_usable_kwh", "must be positive", "vehicle")
 
-    def simulate(request: SimulationRequest) -> SimulationResult:
+    def simulate(request: SimulationRequest) -> CanonicalResult:
         raise ConfigErrors([problem])
 
     outcome = await execute(sink, job_id, simulate, max_attempts=3, lease_s=60)
@@ -135,7 +140,7 @@ async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
     running = asyncio.Event()
     rival_claims: list[Claim | Refusal] = []
 
-    def slow(request: SimulationRequest) -> SimulationResult:
+    def slow(request: SimulationRequest) -> CanonicalResult:
         time.sleep(4 * lease_s)
         raise RuntimeError("done sleeping")
 
@@ -159,15 +164,15 @@ async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
     assert job.attempts == 1
 
 
-def awkward_floats(result: SimulationResult) -> SimulationResult:
+def awkward_floats(result: CanonicalResult) -> CanonicalResult:
     """The smoke result with floats that JSON text and JSONB numerics render differently."""
-    data: dict[str, Any] = result.model_dump(mode="json")
+    data: dict[str, Any] = result.model().model_dump(mode="json")
     awkward = [1e-05, 1e20, 0.1 + 0.2, -0.0, 123456.78901234, 2.5e-7, 1.0, 0.00005]
     for i, point in enumerate(data["site_load"][: len(awkward)]):
         point["kw"] = awkward[i]
     data["metadata"]["kpis"]["peak_site_kw"]["extra-site"] = 1e21
     data["metadata"]["warnings"].append('ünïcode ✓ "quoted" \\ back')
-    return SimulationResult.model_validate(data)
+    return CanonicalResult.of(SimulationResult.model_validate(data))
 
 
 async def test_stored_result_reads_back_as_the_same_canonical_bytes(sink: PostgresSink) -> None:
@@ -181,4 +186,5 @@ async def test_stored_result_reads_back_as_the_same_canonical_bytes(sink: Postgr
         stored = await sink.result(job_id)
         assert stored is not None
         assert stored.status == "succeeded"
-        assert stored.envelope == canonical_json_bytes(candidate)
+        assert stored.envelope == candidate.json_bytes()
+        assert stored.envelope == canonical_json_bytes(candidate.model())

@@ -21,7 +21,7 @@ from fleetsim.api.openapi import install_openapi_corrections
 from fleetsim.config import Catalogue, ConfigErrors, load_catalogue
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging
-from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import CanonicalResult, JobMessage, ResolvedRequest, SimulationRequest
 from fleetsim.pubsub.publisher import Publisher
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
@@ -29,7 +29,7 @@ from fleetsim.sinks.postgres import PostgresSink
 
 logger = logging.getLogger("fleetsim.api")
 
-Simulate = Callable[[ResolvedRequest], SimulationResult]
+Simulate = Callable[[ResolvedRequest], CanonicalResult]
 
 
 async def _leave_queued(message: JobMessage) -> None:

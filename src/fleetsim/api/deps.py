@@ -13,7 +13,7 @@ from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
 from fleetsim.config import Catalogue, ConfigErrors
-from fleetsim.models import JobMessage, ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import CanonicalResult, JobMessage, ResolvedRequest, SimulationRequest
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
 from fleetsim.sinks.postgres import PostgresSink
@@ -31,7 +31,7 @@ class Services:
     catalogue_future: Future[Catalogue]
     """Loaded in a thread after start-up so the server answers at once (cold start)."""
     resolve: Callable[[SimulationRequest], ResolvedRequest]
-    simulate: Callable[[ResolvedRequest], SimulationResult]
+    simulate: Callable[[ResolvedRequest], CanonicalResult]
     dispatch: Dispatch
     config_dir: Path
     objects: GcsSink | None = None

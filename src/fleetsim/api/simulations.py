@@ -16,7 +16,6 @@ from fleetsim.models import (
     ResolvedRequest,
     SimulationRequest,
     SimulationResult,
-    canonical_json_bytes,
 )
 from fleetsim.models.job import Job, JobStatus
 from fleetsim.runner import job_id_for
@@ -85,7 +84,7 @@ async def run(request: SimulationRequest, services: ServicesDep) -> Response:
         hint=SUBMIT_HINT,
     )
     result = await asyncio.to_thread(services.simulate, resolved)
-    body = await asyncio.to_thread(canonical_json_bytes, result)
+    body = await asyncio.to_thread(result.json_bytes)
     return Response(body, media_type="application/json")
 
 

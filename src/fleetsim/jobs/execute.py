@@ -10,11 +10,11 @@ from uuid import UUID
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetsim.jobs.errors import NoBucketError, job_error
-from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+from fleetsim.models import CanonicalResult, SimulationRequest
 from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
 from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE, Claim, PostgresSink, Refusal
 
-Simulate = Callable[[SimulationRequest], SimulationResult]
+Simulate = Callable[[SimulationRequest], CanonicalResult]
 """Blocking, CPU-bound: resolves the request against the catalogue and simulates it."""
 
 logger = logging.getLogger(__name__)
@@ -93,18 +93,18 @@ async def _run(
             "feasible": result.metadata.kpis.feasible,
             "trips": counts.trips,
             "vehicles": counts.vehicles,
-            "charging_events": len(result.charging_events),
-            "time_series_points": len(result.time_series_data),
+            "charging_events": len(result.data["charging_events"]),
+            "time_series_points": len(result.data["time_series_data"]),
             "result_uri": result_uri,
         },
     )
     return Outcome.SUCCEEDED
 
 
-async def _write_object(claim: Claim, result: SimulationResult, objects: GcsSink | None) -> str:
+async def _write_object(claim: Claim, result: CanonicalResult, objects: GcsSink | None) -> str:
     if objects is None:
         raise NoBucketError(claim.job_id)
-    data = await asyncio.to_thread(canonical_json_bytes, result)
+    data = await asyncio.to_thread(result.json_bytes)
     return await asyncio.to_thread(objects.write, claim.fleet_id, claim.job_id, data)
 
 

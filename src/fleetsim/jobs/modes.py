@@ -17,7 +17,6 @@ from fleetsim.models import (
     ResolvedRequest,
     SimulationRequest,
     SimulationResult,
-    canonical_json_bytes,
 )
 from fleetsim.models.job import JobError
 from fleetsim.sinks.local import write_result
@@ -63,9 +62,9 @@ async def run_in_mode(
     job_id = runner.job_id_for(resolved.request_hash)
     if mode == "local":
         result = await asyncio.to_thread(runner.simulate, resolved)
-        data = await asyncio.to_thread(canonical_json_bytes, result)
+        data = await asyncio.to_thread(result.json_bytes)
         path = await asyncio.to_thread(write_result, out_dir, job_id, data)
-        return ModeRun(job_id, "succeeded", str(path), result)
+        return ModeRun(job_id, "succeeded", str(path), await asyncio.to_thread(result.model))
     if settings is None:
         from fleetsim.settings import Settings
 

@@ -12,6 +12,7 @@ from fleetsim.models.message import (
 )
 from fleetsim.models.resolved import ResolvedRequest
 from fleetsim.models.result import (
+    CanonicalResult,
     ChargingEvent,
     Kpis,
     Metadata,
@@ -35,6 +36,7 @@ from fleetsim.models.vehicle import HvacSpec, VehicleSpec
 
 __all__ = [
     "JOB_MODES",
+    "CanonicalResult",
     "ChargerSpec",
     "ChargingEvent",
     "CycleProfile",

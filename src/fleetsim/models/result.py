@@ -1,9 +1,12 @@
 """The result envelope (DESIGN §5) and its canonical, byte-stable JSON form."""
 
-import json
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 FLOAT_DECIMALS = 4
@@ -143,10 +146,14 @@ class SimulationResult(Result):
     charging_events: list[ChargingEvent]
 
 
+def rounded_floats(values: Iterable[float]) -> list[float]:
+    """Each value rounded to FLOAT_DECIMALS places, never -0.0 (adding 0.0 makes it 0.0)."""
+    return [round(value, FLOAT_DECIMALS) + 0.0 for value in values]
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
-        rounded = round(value, FLOAT_DECIMALS)
-        return 0.0 if rounded == 0.0 else rounded  # no "-0.0"
+        return round(value, FLOAT_DECIMALS) + 0.0
     if isinstance(value, dict):
         return {k: _rounded(v) for k, v in value.items()}
     if isinstance(value, list):
@@ -160,10 +167,40 @@ def canonical_data(model: BaseModel, include: set[str] | None = None) -> Any:
 
 
 def canonical_json_text(data: Any) -> str:
-    """`canonical_data` as byte-stable JSON text: sorted keys, compact separators."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """`canonical_data` as byte-stable JSON text: sorted keys, compact separators, UTF-8."""
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS).decode()
 
 
 def canonical_json_bytes(model: BaseModel) -> bytes:
     """Byte-stable JSON: sorted keys, compact separators, floats rounded to FLOAT_DECIMALS."""
     return canonical_json_text(canonical_data(model)).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class CanonicalResult:
+    """A result envelope as canonical JSON data: what doors return and sinks store. The
+    simulation builds it straight from its arrays, with no model object per row."""
+
+    data: dict[str, Any]
+    """Every `SimulationResult` field as `canonical_data` gives it; never modified."""
+
+    @classmethod
+    def of(cls, result: SimulationResult) -> "CanonicalResult":
+        return cls(canonical_data(result))
+
+    @cached_property
+    def metadata(self) -> Metadata:
+        """The metadata part as its model (as rounded as the bytes)."""
+        return Metadata.model_validate(self.data["metadata"])
+
+    def json_bytes(self) -> bytes:
+        """The envelope's byte-stable JSON (`canonical_json_bytes` of its model)."""
+        return canonical_json_text(self.data).encode("utf-8")
+
+    def part_json(self, part: str) -> str:
+        """One top-level field's canonical JSON text."""
+        return canonical_json_text(self.data[part])
+
+    def model(self) -> SimulationResult:
+        """The validated model, for code that wants the rows as objects (plots, tests)."""
+        return SimulationResult.model_validate(self.data)

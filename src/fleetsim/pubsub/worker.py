@@ -6,13 +6,13 @@ from contextlib import asynccontextmanager
 
 from fleetsim import runner
 from fleetsim.config import load_catalogue
-from fleetsim.models import ResolvedRequest, SimulationRequest, SimulationResult
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.pubsub.handler import Handler
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
 from fleetsim.sinks.postgres import PostgresSink
 
-SimulateResolved = Callable[[ResolvedRequest], SimulationResult]
+SimulateResolved = Callable[[ResolvedRequest], CanonicalResult]
 
 
 @asynccontextmanager
@@ -28,7 +28,7 @@ async def open_handler(
     )
     config_dir = settings.config_dir
 
-    def run(request: SimulationRequest) -> SimulationResult:
+    def run(request: SimulationRequest) -> CanonicalResult:
         return simulate(runner.resolve(request, catalogue, config_dir))
 
     opened = None

@@ -1,11 +1,11 @@
 """The pure fleet simulation core: schedule, energy reuse, charging, strategies, KPIs."""
 
-from fleetsim.models import ResolvedRequest, SimulationResult
+from fleetsim.models import CanonicalResult, ResolvedRequest
 from fleetsim.simulation.envelope import build_result
 from fleetsim.simulation.fleet import FleetRun, simulate_fleet
 
 
-def simulate(resolved: ResolvedRequest, version: str) -> SimulationResult:
+def simulate(resolved: ResolvedRequest, version: str) -> CanonicalResult:
     """Simulate the resolved request and build its result envelope."""
     return build_result(resolved, simulate_fleet(resolved), version)
 

@@ -1,39 +1,45 @@
 """Turn a fleet run's arrays into the result envelope: KPIs, trips, events, series."""
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import TypeAdapter
 
 from fleetsim.models import (
-    ChargingEvent,
+    CanonicalResult,
     Kpis,
     Metadata,
     ResolvedRequest,
-    SimulationResult,
-    SiteLoadPoint,
-    TimeSeriesPoint,
-    TripResult,
     VehicleSummary,
 )
-from fleetsim.models.result import Counts, HorizonSummary
+from fleetsim.models.result import Counts, HorizonSummary, canonical_data, rounded_floats
 from fleetsim.simulation.fleet import STATE_CODES, FleetRun
 
+_DATETIMES = TypeAdapter(list[datetime])
 
-def _optional(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+
+def _json_times(start: datetime, seconds: NDArray[Any]) -> list[str]:
+    """`start` + each offset, as the envelope's JSON writes a datetime."""
+    times = [start + timedelta(seconds=s) for s in seconds.tolist()]
+    return cast(list[str], _DATETIMES.dump_python(times, mode="json"))
+
+
+def _optional(values: NDArray[np.float64]) -> list[float | None]:
+    """Rounded values, None where NaN (not applicable)."""
+    rounded = rounded_floats(np.nan_to_num(values).tolist())
+    return [
+        None if missing else r
+        for r, missing in zip(rounded, np.isnan(values).tolist(), strict=True)
+    ]
 
 
 def _safe_ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else 0.0
 
 
-def _times(start: datetime, seconds: NDArray[Any]) -> list[datetime]:
-    return [start + timedelta(seconds=float(s)) for s in seconds]
-
-
-def build_result(resolved: ResolvedRequest, run: FleetRun, version: str) -> SimulationResult:
+def build_result(resolved: ResolvedRequest, run: FleetRun, version: str) -> CanonicalResult:
     """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside."""
     scenario = resolved.scenario
     start = scenario.horizon.start
@@ -127,12 +133,15 @@ def build_result(resolved: ResolvedRequest, run: FleetRun, version: str) -> Simu
         lineage={"inputs": dict(sorted(resolved.lineage.items()))},
         time_series_resolution_s=run.sample_every * run.step_s,
     )
-    return SimulationResult.model_construct(
-        metadata=metadata,
-        trips=_trips(run, start),
-        time_series_data=_series(run, start),
-        site_load=_site_load(run, start),
-        charging_events=_events(run, start),
+    # The rows go straight from arrays to canonical JSON data: no model object per row.
+    return CanonicalResult(
+        {
+            "metadata": canonical_data(metadata),
+            "trips": _trips(run, start),
+            "time_series_data": _series(run, start),
+            "site_load": _site_load(run, start),
+            "charging_events": _events(run, start),
+        },
     )
 
 
@@ -143,80 +152,85 @@ def _trip_warnings(run: FleetRun) -> list[str]:
     return [f"{missed} trips ask more than the motor's power: their traces were not followed"]
 
 
-def _trips(run: FleetRun, start: datetime) -> list[TripResult]:
-    index = run.index
-    departures = _times(start, run.trip_departure_s)
-    arrivals = _times(start, run.trip_departure_s + run.trip_duration_s)
-    return [
-        TripResult.model_construct(
-            vehicle_id=index.vehicle_ids[run.trip_vehicle[i]],
-            route_id=index.route_ids[run.trip_route[i]],
-            departure=departures[i],
-            arrival=arrivals[i],
-            distance_km=float(run.trip_distance_km[i]),
-            energy_kwh=float(run.trip_energy_kwh[i]),
-            kwh_per_km=_safe_ratio(float(run.trip_energy_kwh[i]), float(run.trip_distance_km[i])),
-            soc_start=float(run.trip_soc_start[i]),
-            soc_end=float(run.trip_soc_end[i]),
-            missed_s=float(run.trip_missed_s[i]),
-            stranded=bool(run.trip_stranded[i]),
-            stranded_at_km=_optional(float(run.trip_stranded_at_km[i])),
-            shortfall_kwh=_optional(float(run.trip_shortfall_kwh[i])),
-        )
-        for i in np.lexsort((run.trip_vehicle, run.trip_departure_s))
-    ]
+def _trips(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+    order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
+    energy, km = run.trip_energy_kwh[order], run.trip_distance_km[order]
+    columns = {
+        "vehicle_id": [run.index.vehicle_ids[v] for v in run.trip_vehicle[order].tolist()],
+        "route_id": [run.index.route_ids[r] for r in run.trip_route[order].tolist()],
+        "departure": _json_times(start, run.trip_departure_s[order]),
+        "arrival": _json_times(start, run.trip_departure_s[order] + run.trip_duration_s[order]),
+        "distance_km": rounded_floats(km.tolist()),
+        "energy_kwh": rounded_floats(energy.tolist()),
+        "kwh_per_km": rounded_floats(
+            np.divide(energy, km, out=np.zeros(len(order)), where=km > 0).tolist()
+        ),
+        "soc_start": rounded_floats(run.trip_soc_start[order].tolist()),
+        "soc_end": rounded_floats(run.trip_soc_end[order].tolist()),
+        "missed_s": rounded_floats(run.trip_missed_s[order].tolist()),
+        "stranded": run.trip_stranded[order].tolist(),
+        "stranded_at_km": _optional(run.trip_stranded_at_km[order]),
+        "shortfall_kwh": _optional(run.trip_shortfall_kwh[order]),
+    }
+    return _rows(columns, len(order))
 
 
-def _series(run: FleetRun, start: datetime) -> list[TimeSeriesPoint]:
-    n_samples, n_vehicles = run.series_soc.shape
-    times = _times(start, np.arange(n_samples) * float(run.sample_every * run.step_s))
-    soc, odo, power = (
-        run.series_soc.tolist(),
-        run.series_odometer_km.tolist(),
-        run.series_power_kw.tolist(),
+def _rows(columns: dict[str, list[Any]], count: int) -> list[dict[str, Any]]:
+    """Equal-length columns as `count` row dicts."""
+    names = list(columns)
+    return (
+        [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        if count
+        else []
     )
-    state = run.series_state.tolist()
+
+
+def _series(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+    n_samples, n_vehicles = run.series_soc.shape
+    times = _json_times(start, np.arange(n_samples) * float(run.sample_every * run.step_s))
     return [
-        TimeSeriesPoint.model_construct(
-            t=times[s],
-            vehicle_id=run.index.vehicle_ids[v],
-            soc=soc[s][v],
-            odometer_km=odo[s][v],
-            state=STATE_CODES[state[s][v]],
-            power_kw=power[s][v],
+        {"t": t, "vehicle_id": v, "soc": soc, "odometer_km": km, "state": state, "power_kw": kw}
+        for t, v, soc, km, state, kw in zip(
+            [t for t in times for _ in range(n_vehicles)],
+            run.index.vehicle_ids * n_samples,
+            rounded_floats(run.series_soc.ravel().tolist()),
+            rounded_floats(run.series_odometer_km.ravel().tolist()),
+            [STATE_CODES[code] for code in run.series_state.ravel().tolist()],
+            rounded_floats(run.series_power_kw.ravel().tolist()),
+            strict=True,
         )
-        for s in range(n_samples)
-        for v in range(n_vehicles)
     ]
 
 
-def _site_load(run: FleetRun, start: datetime) -> list[SiteLoadPoint]:
-    times = _times(start, np.arange(run.n_steps) * float(run.step_s))
-    load = run.site_load_kw.tolist()
+def _site_load(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+    times = _json_times(start, np.arange(run.n_steps) * float(run.step_s))
+    sites = run.index.site_ids
     return [
-        SiteLoadPoint.model_construct(t=times[k], site=site, kw=load[k][i])
-        for k in range(run.n_steps)
-        for i, site in enumerate(run.index.site_ids)
+        {"t": t, "site": site, "kw": kw}
+        for t, site, kw in zip(
+            [t for t in times for _ in sites],
+            sites * run.n_steps,
+            rounded_floats(run.site_load_kw.ravel().tolist()),
+            strict=True,
+        )
     ]
 
 
-def _events(run: FleetRun, start: datetime) -> list[ChargingEvent]:
+def _events(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
     e = run.events
     order = np.lexsort((e["start_s"], e["vehicle"]))
-    columns = {name: values[order].tolist() for name, values in e.items()}
-    return [
-        ChargingEvent.model_construct(
-            vehicle_id=run.index.vehicle_ids[int(columns["vehicle"][i])],
-            charger_id=run.index.charger_ids[int(columns["charger"][i])],
-            plug_in=start + timedelta(seconds=columns["plug_in_s"][i]),
-            start=start + timedelta(seconds=columns["start_s"][i]),
-            end=start + timedelta(seconds=columns["end_s"][i]),
-            energy_kwh=columns["grid_kwh"][i],
-            energy_stored_kwh=columns["stored_kwh"][i],
-            soc_start=columns["soc_start"][i],
-            soc_end=columns["soc_end"][i],
-            cost=columns["cost"][i],
-            wait_s=columns["start_s"][i] - columns["plug_in_s"][i],
-        )
-        for i in range(len(order))
-    ]
+    col = {name: values[order] for name, values in e.items()}
+    columns = {
+        "vehicle_id": [run.index.vehicle_ids[v] for v in col["vehicle"].astype(np.intp).tolist()],
+        "charger_id": [run.index.charger_ids[c] for c in col["charger"].astype(np.intp).tolist()],
+        "plug_in": _json_times(start, col["plug_in_s"]),
+        "start": _json_times(start, col["start_s"]),
+        "end": _json_times(start, col["end_s"]),
+        "energy_kwh": rounded_floats(col["grid_kwh"].tolist()),
+        "energy_stored_kwh": rounded_floats(col["stored_kwh"].tolist()),
+        "soc_start": rounded_floats(col["soc_start"].tolist()),
+        "soc_end": rounded_floats(col["soc_end"].tolist()),
+        "cost": rounded_floats(col["cost"].tolist()),
+        "wait_s": rounded_floats((col["start_s"] - col["plug_in_s"]).tolist()),
+    }
+    return _rows(columns, len(order))

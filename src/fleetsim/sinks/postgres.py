@@ -25,9 +25,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fleetsim.db.schema import RESULT_PARTS, simulations
-from fleetsim.models import JobMode, SimulationResult, canonical_json_bytes
+from fleetsim.models import CanonicalResult, JobMode, SimulationResult, canonical_json_bytes
 from fleetsim.models.job import Job, JobError, JobStatus
-from fleetsim.models.result import canonical_data, canonical_json_text
 
 _t = simulations.c
 JOB_COLUMNS = (
@@ -143,14 +142,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     if created_at.tzinfo is None:
         raise InvalidCursorError("not a cursor returned by this list")
     return created_at, job_id
-
-
-def envelope_parts(
-    result: SimulationResult, parts: tuple[str, ...] = RESULT_PARTS
-) -> dict[str, str]:
-    """Canonical JSON text of each result part, for its JSONB column."""
-    data = canonical_data(result, include=set(parts))
-    return {part: canonical_json_text(data[part]) for part in parts}
 
 
 def envelope_bytes(stored_json: str) -> bytes:
@@ -325,14 +316,14 @@ class PostgresSink:
             return (await conn.execute(statement)).first() is not None
 
     async def complete(
-        self, claim: Claim, result: SimulationResult, *, result_uri: str | None = None
+        self, claim: Claim, result: CanonicalResult, *, result_uri: str | None = None
     ) -> bool:
         """Store the result and `succeeded` together; False if the claim was lost meanwhile.
 
         With `result_uri` (the result went to object storage) only `metadata` is stored.
         """
         stored = RESULT_PARTS if result_uri is None else ("metadata",)
-        parts = await asyncio.to_thread(envelope_parts, result, stored)
+        parts = await asyncio.to_thread(_parts_json, result, stored)
         now = sa.func.now()
         values: dict[str, Any] = {
             part: sa.cast(sa.literal(text, sa.Text), JSONB) for part, text in parts.items()
@@ -441,6 +432,10 @@ class PostgresSink:
         statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)
         async with self._engine.connect() as conn:
             return list((await conn.scalars(statement)).all())
+
+
+def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, str]:
+    return {part: result.part_json(part) for part in parts}
 
 
 def _failed(error: JobError, now: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
 
-from fleetsim.models import FleetVehicle, ResolvedRequest, Trip
+from fleetsim.models import FleetVehicle, ResolvedRequest, Trip, canonical_json_bytes
 from fleetsim.simulation import simulate, simulate_fleet
 
 ROUTES = [loop_route("short", 15_000, 12.0), loop_route("long", 60_000, 22.0)]
@@ -88,3 +88,12 @@ def test_time_of_use_never_costs_more_than_greedy(request: ResolvedRequest) -> N
         return simulate(variant, "test").metadata.kpis.charging_cost
 
     assert cost("time_of_use") <= cost("greedy") + 1e-6
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fleets())
+def test_envelope_data_is_the_canonical_form_of_its_model(request: ResolvedRequest) -> None:
+    # The envelope is built straight from arrays; validating it into the model and
+    # serialising that the slow, generic way must give the same bytes.
+    result = simulate(request, "test")
+    assert result.json_bytes() == canonical_json_bytes(result.model())

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from builders import START, loop_route, vehicle
 
-from fleetsim.models import FleetVehicle, Horizon, ResolvedRequest, Trip
+from fleetsim.models import FleetVehicle, Horizon, ResolvedRequest, Trip, canonical_json_bytes
+from fleetsim.models.result import FLOAT_DECIMALS
 from fleetsim.physics import drive_trace, trace_energy
 from fleetsim.simulation import simulate, simulate_fleet
 from fleetsim.simulation.schedule import expand_schedule
@@ -49,14 +50,17 @@ def test_trip_draws_the_energy_the_physics_gives(make: Make) -> None:
         routes=[route],
         chargers=[],
     )
-    result = simulate(request, "test")
+    run = simulate_fleet(request)
     trace = drive_trace(route)
-    expected = trace_energy(vehicle(), trace.speed_mps, trace.grade, trace.dt_s, 20.0)
-    trip = result.trips[0]
-    assert trip.energy_kwh == pytest.approx(expected.net_kwh[0], rel=1e-9)
-    assert trip.distance_km == pytest.approx(20.0, abs=0.05)
-    assert trip.soc_end == pytest.approx(1.0 - expected.net_kwh[0] / 100.0, rel=1e-9)
-    assert not trip.stranded and result.metadata.kpis.feasible
+    expected = float(trace_energy(vehicle(), trace.speed_mps, trace.grade, trace.dt_s).net_kwh[0])
+    assert run.trip_energy_kwh[0] == pytest.approx(expected, rel=1e-9)
+    assert run.trip_distance_km[0] == pytest.approx(20.0, abs=0.05)
+    assert run.trip_soc_end[0] == pytest.approx(1.0 - expected / 100.0, rel=1e-9)
+    assert not run.trip_stranded[0]
+    # The envelope reports the same trip, rounded to FLOAT_DECIMALS.
+    result = simulate(request, "test")
+    assert result.model().trips[0].energy_kwh == round(expected, FLOAT_DECIMALS)
+    assert result.metadata.kpis.feasible
 
 
 def test_overlapping_trip_is_delayed_to_the_step_after_the_previous_arrival(make: Make) -> None:
@@ -84,17 +88,17 @@ def test_too_small_battery_is_stranded_and_the_run_goes_on(make: Make) -> None:
         chargers=[],
         horizon=Horizon(start=make([VAN]).scenario.horizon.start, days=2),
     )
-    result = simulate(request, "test")
-    kpis = result.metadata.kpis
-    assert not kpis.feasible and kpis.stranded_trips == 2
-    first = result.trips[0]
+    run = simulate_fleet(request)
+    assert run.trip_stranded.tolist() == [True, True]
     trace = drive_trace(route)
     need = float(trace_energy(small, trace.speed_mps, trace.grade, trace.dt_s).net_kwh[0])
-    assert first.shortfall_kwh == pytest.approx(need - 4.5, rel=1e-9)
+    assert run.trip_shortfall_kwh[0] == pytest.approx(need - 4.5, rel=1e-9)
     # Nearly constant speed: the energy per km is nearly uniform along the route.
-    assert first.stranded_at_km == pytest.approx(4.5 / need * 100.0, rel=0.05)
-    assert first.soc_end == pytest.approx(0.1)
-    assert result.metadata.vehicles[0].min_soc == pytest.approx(0.1)
+    assert run.trip_stranded_at_km[0] == pytest.approx(4.5 / need * 100.0, rel=0.05)
+    assert run.trip_soc_end[0] == pytest.approx(0.1)
+    assert run.min_soc[0] == pytest.approx(0.1)
+    kpis = simulate(request, "test").metadata.kpis
+    assert not kpis.feasible and kpis.stranded_trips == 2
 
 
 def test_no_charging_while_driving(make: Make) -> None:
@@ -110,3 +114,18 @@ def test_no_charging_while_driving(make: Make) -> None:
         for leave, back in trips:
             assert end <= leave + 1e-6 or start >= back - 1e-6
     assert math.isclose(run.soc_end[0], 1.0)
+
+
+def test_stranded_envelope_is_the_canonical_form_of_its_model(make: Make) -> None:
+    # A stranded trip carries the only optional numbers of the envelope.
+    request = make(
+        [VAN],
+        [Trip(vehicle_id="v1", route_id="loop", departure=time(8))],
+        vehicles=[vehicle(battery_usable_kwh=2.0)],
+        routes=[loop_route(length_m=40_000)],
+        chargers=[],
+    )
+    result = simulate(request, "test")
+    trip = result.model().trips[0]
+    assert trip.stranded and trip.stranded_at_km is not None and trip.shortfall_kwh is not None
+    assert result.json_bytes() == canonical_json_bytes(result.model())
