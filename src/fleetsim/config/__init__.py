@@ -4,10 +4,11 @@ geopandas, shapely, pyproj and pyogrio are imported here and nowhere else.
 """
 
 from fleetsim.config.catalogue import Catalogue, load_catalogue
+from fleetsim.config.digests import request_hash
 from fleetsim.config.env import config_dir_from_env, overrides_from_env
 from fleetsim.config.errors import ConfigErrors, ConfigProblem
 from fleetsim.config.overrides import apply_overrides
-from fleetsim.config.resolve import request_hash, resolve_request
+from fleetsim.config.resolve import resolve_request
 from fleetsim.config.routes import route_profile
 
 __all__ = [

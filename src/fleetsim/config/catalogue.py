@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from fleetsim.config.digests import digest
 from fleetsim.config.errors import (
     ConfigErrors,
     ConfigProblem,
@@ -65,6 +66,8 @@ class Catalogue:
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     route_profiles: dict[str, RouteProfile] = field(default_factory=dict)
     """Every route resolved once at load: requests reuse them instead of re-reading files."""
+    route_digests: dict[str, str] = field(default_factory=dict)
+    """The lineage digest of each of `route_profiles`: its paths are long to serialise."""
 
 
 def load_catalogue(config_dir: Path, overrides: str | None = None) -> Catalogue:
@@ -117,7 +120,9 @@ def load_catalogue(config_dir: Path, overrides: str | None = None) -> Catalogue:
         )
     for spec in catalogue.route_specs.values():
         try:
-            catalogue.route_profiles[spec.id] = route_profile(spec, config_dir)
+            profile = route_profile(spec, config_dir)
+            catalogue.route_profiles[spec.id] = profile
+            catalogue.route_digests[spec.id] = digest(profile.model_dump(mode="json"))
         except ConfigErrors as exc:
             problems.extend(exc.problems)
     if unusable:

@@ -1,7 +1,5 @@
 """A request resolved against the catalogue: what the simulation core runs, with digests."""
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -9,6 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fleetsim.config.catalogue import CHARGERS, ROUTES, SCENARIOS, Catalogue
+from fleetsim.config.digests import digest, request_hash
 from fleetsim.config.errors import ConfigErrors, ConfigProblem, Where, known
 from fleetsim.config.references import complete_scenario, infrastructure_problems
 from fleetsim.config.routes import route_profile
@@ -106,7 +105,9 @@ def resolve_request(
         "route": _sorted(profiles),
     }
     lineage = {
-        f"{kind}:{entry_id}": digest(entry.model_dump(mode="json"))
+        f"{kind}:{entry_id}": catalogue.route_digests[entry_id]
+        if kind == "route" and catalogue.route_profiles.get(entry_id) is entry
+        else digest(entry.model_dump(mode="json"))
         for kind, entries in kept.items()
         for entry_id, entry in entries.items()
     }
@@ -123,17 +124,6 @@ def resolve_request(
         config_digest=digest(lineage),
         lineage=lineage,
     )
-
-
-def request_hash(request: SimulationRequest) -> str:
-    """sha256 of the request's canonical JSON: the same request gives the same hash."""
-    return digest(request.model_dump(mode="json", exclude_none=False))
-
-
-def digest(data: Any) -> str:
-    """sha256 hex of `data` as canonical JSON (sorted keys, compact separators, UTF-8)."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _with_inline(
