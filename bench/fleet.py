@@ -166,6 +166,9 @@ def main() -> None:
     start = time.perf_counter()
     result = build_result(resolved, run, "bench")
     envelope_s = time.perf_counter() - start
+    start = time.perf_counter()
+    size_mib = len(result.json_bytes()) / 2**20
+    json_s = time.perf_counter() - start
     k = result.metadata.kpis
     print(
         f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
@@ -177,9 +180,11 @@ def main() -> None:
         f"peak traced memory (numpy + python): {peak / 2**20:.0f} MiB; "
         f"process max RSS before the envelope: {rss_mib:.0f} MiB"
     )
-    print(f"envelope build ({len(result.time_series_data)} series points): {envelope_s:.2f} s")
+    points = len(result.data["time_series_data"])
+    print(f"envelope build ({points} series points): {envelope_s:.2f} s")
+    print(f"canonical JSON ({size_mib:.0f} MiB): {json_s:.2f} s")
     print(
-        f"events {len(result.charging_events)}, stranded {k.stranded_trips}, "
+        f"events {len(result.data['charging_events'])}, stranded {k.stranded_trips}, "
         f"peak site {k.peak_site_kw}, mean wait {k.mean_wait_s / 60:.1f} min"
     )
 
