@@ -172,17 +172,13 @@ def _trips(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
         "stranded_at_km": _optional(run.trip_stranded_at_km[order]),
         "shortfall_kwh": _optional(run.trip_shortfall_kwh[order]),
     }
-    return _rows(columns, len(order))
+    return _rows(columns)
 
 
-def _rows(columns: dict[str, list[Any]], count: int) -> list[dict[str, Any]]:
-    """Equal-length columns as `count` row dicts."""
+def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Equal-length columns as row dicts."""
     names = list(columns)
-    return (
-        [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        if count
-        else []
-    )
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def _series(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
@@ -233,4 +229,4 @@ def _events(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
         "cost": rounded_floats(col["cost"].tolist()),
         "wait_s": rounded_floats((col["start_s"] - col["plug_in_s"]).tolist()),
     }
-    return _rows(columns, len(order))
+    return _rows(columns)
