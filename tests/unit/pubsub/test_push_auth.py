@@ -3,13 +3,16 @@ own served as Google's certificates), the shared ?token=, and refusing to run wi
 
 import asyncio
 import datetime as dt
+import http.server
 import json
+import threading
 import time
 from typing import Any
 
 import google.auth.crypt
 import google.auth.jwt
 import google.auth.transport
+import google.oauth2.id_token
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -162,3 +165,50 @@ def test_without_token_or_audience_only_dev_starts() -> None:
     with pytest.raises(PushAuthNotConfiguredError, match="FLEETSIM_PUSH_TOKEN"):
         PushAuth(Settings(env="prod"))
     assert check(PushAuth(Settings(env="dev")), request()).startswith("anonymous")
+
+
+class CertificateServer(http.server.ThreadingHTTPServer):
+    """Serves our certificate over real HTTP with a Cache-Control header; counts GETs."""
+
+    def __init__(self, cache_control: str) -> None:
+        self.cache_control = cache_control
+        self.fetches = 0
+        super().__init__(("127.0.0.1", 0), CertificateHandler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/oauth2/v1/certs"
+
+
+class CertificateHandler(http.server.BaseHTTPRequestHandler):
+    server: CertificateServer
+
+    def do_GET(self) -> None:
+        self.server.fetches += 1
+        body = json.dumps({KEY_ID: CERTIFICATE}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Cache-Control", self.server.cache_control)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("cache_control", "fetches"), [("public, max-age=3600", 1), ("no-store", 3)]
+)
+def test_default_transport_fetches_certificates_as_often_as_cache_control_says(
+    monkeypatch: pytest.MonkeyPatch, cache_control: str, fetches: int
+) -> None:
+    with CertificateServer(cache_control) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        monkeypatch.setattr(google.oauth2.id_token, "_GOOGLE_OAUTH2_CERTS_URL", server.url)
+        values = {"env": "prod", "push_audience": AUDIENCE, "push_service_account": ACCOUNT}
+        auth = PushAuth(Settings(**values))  # the default transport, as deployed
+        for _ in range(3):
+            assert check(auth, request(f"Bearer {token()}")) == f"oidc:{ACCOUNT}"
+        server.shutdown()
+    assert server.fetches == fetches
