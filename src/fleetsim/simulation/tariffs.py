@@ -1,7 +1,9 @@
 """Energy prices per simulation step, and the price ranks the time-of-use strategy plans with."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import partial
 
 import numpy as np
 from numpy.typing import NDArray
@@ -61,24 +63,24 @@ def charger_price_rows(
     warnings: list[str] = []
     currencies = sorted({t.currency for t in tariffs.values()})
 
-    def row_of(name: str, make: NDArray[np.float64]) -> int:
+    def row_of(name: str, make: Callable[[], NDArray[np.float64]]) -> int:
+        """The row of `name`, made on first use: chargers mostly share a few tariffs."""
         if name not in names:
             names.append(name)
-            rows.append(make)
+            rows.append(make())
         return names.index(name)
 
     for i, charger in enumerate(chargers):
         tariff_id = charger.tariff or sites[charger.site].tariff
         if charger.price_per_kwh is not None:
-            flat = np.full(n_steps, charger.price_per_kwh)
+            flat = partial(np.full, n_steps, charger.price_per_kwh)
             charger_row[i] = row_of(f"flat:{charger.id}", flat)
         elif tariff_id is not None:
-            charger_row[i] = row_of(
-                tariff_id, tariff_prices(tariffs[tariff_id], start, step_s, n_steps)
-            )
+            prices = partial(tariff_prices, tariffs[tariff_id], start, step_s, n_steps)
+            charger_row[i] = row_of(tariff_id, prices)
         else:
             warnings.append(f"charger {charger.id} has no price or tariff: its energy costs 0")
-            charger_row[i] = row_of("unpriced", np.zeros(n_steps))
+            charger_row[i] = row_of("unpriced", partial(np.zeros, n_steps))
     if len(currencies) > 1:
         warnings.append(f"tariffs mix currencies {currencies}: costs are summed as given")
 
