@@ -110,6 +110,17 @@ async def test_a_job_out_of_attempts_is_failed(sink: PostgresSink, engine: Async
     assert job.error.type == "MaxAttemptsExceeded"
 
 
+async def test_simultaneous_claims_grant_exactly_one(sink: PostgresSink) -> None:
+    # Each write is its own autocommit statement: the claim's UPDATE alone must exclude.
+    job_id = await queued_job(sink)
+    claims = await asyncio.gather(
+        *(sink.claim(job_id, lease_s=60, max_attempts=3) for _ in range(8))
+    )
+    granted = [c for c in claims if isinstance(c, Claim)]
+    assert len(granted) == 1 and granted[0].attempt == 1
+    assert [c for c in claims if not isinstance(c, Claim)] == [Refusal.BUSY] * 7
+
+
 async def test_claiming_an_unknown_job_is_refused(sink: PostgresSink) -> None:
     assert await sink.claim(uuid.uuid4(), lease_s=60, max_attempts=3) is Refusal.MISSING
 
