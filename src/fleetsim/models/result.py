@@ -1,6 +1,6 @@
 """The result envelope (DESIGN §5) and its canonical, byte-stable JSON form."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -181,11 +181,12 @@ class CanonicalResult:
     """A result envelope as canonical JSON data: what doors return and sinks store. The
     simulation builds it straight from its arrays, with no model object per row."""
 
-    data: dict[str, Any]
+    data: Mapping[str, Any]
     """Every `SimulationResult` field as `canonical_data` gives it; never modified."""
 
     @classmethod
     def of(cls, result: SimulationResult) -> "CanonicalResult":
+        """The canonical data of a model (built or read elsewhere), the slow generic way."""
         return cls(canonical_data(result))
 
     @cached_property

@@ -25,8 +25,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fleetsim.db.schema import RESULT_PARTS, simulations
-from fleetsim.models import CanonicalResult, JobMode, SimulationResult, canonical_json_bytes
+from fleetsim.models import CanonicalResult, JobMode, SimulationResult
 from fleetsim.models.job import Job, JobError, JobStatus
+from fleetsim.models.result import canonical_json_text
 
 _t = simulations.c
 JOB_COLUMNS = (
@@ -145,8 +146,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 def envelope_bytes(stored_json: str) -> bytes:
-    """The stored parts (one JSON object) back to the canonical result bytes."""
-    return canonical_json_bytes(SimulationResult.model_validate_json(stored_json))
+    """The stored parts (one JSON object) back to the canonical result bytes.
+
+    The model restores what JSONB changed (key order, `1e20` read back as an integer); the
+    floats were stored rounded, so they need no second rounding pass.
+    """
+    data = SimulationResult.model_validate_json(stored_json).model_dump(mode="json")
+    return canonical_json_text(data).encode("utf-8")
 
 
 def _job(row: sa.RowMapping) -> Job:
