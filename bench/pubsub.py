@@ -5,7 +5,8 @@ server and one worker: `--door pull` runs `python main_pubsub.py pull`, `--door 
 `uvicorn main_pubsub:app` behind a push subscription. Publishes small jobs in the Next.js
 shape (1 vehicle, 1 day, inline; the worker creates each job row) and reads every row's
 `finished_at` (set in the transaction that commits the result):
-  burst  N jobs published at once: jobs/s from the first publish to the last commit
+  burst  N jobs published at once: jobs/s from the first publish to the last commit, and
+         the worker's CPU per job (steadier than wall time on shared cores)
   paced  jobs published one by one at R/s: p50/p95 latency from publish to commit
 Prints figures; asserts nothing. Needs java and the gcloud SDK's Pub/Sub emulator jar.
 Run: `python bench/pubsub.py [--door pull|push] [--processes P] [--jobs N] [--rate R]
@@ -89,6 +90,19 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of every live process in process group `group` (Linux)."""
+    total_ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; utime and stime follow at 11 and 12
+            total_ticks += int(fields[11]) + int(fields[12])
+    return total_ticks / os.sysconf("SC_CLK_TCK")
 
 
 def small_job(step_s: int) -> tuple[bytes, uuid.UUID]:
@@ -213,7 +227,9 @@ def main() -> None:
             dsn = driver_dsn(database_url)
             step = args.step_s
             run_jobs(publisher, topic, dsn, 20, None, step)  # warm-up: connections, first calls
+            worker_cpu_s = cpu_seconds(processes[-1].pid)
             *_, burst_s = run_jobs(publisher, topic, dsn, args.jobs, None, step)
+            worker_cpu_s = cpu_seconds(processes[-1].pid) - worker_cpu_s
             *latencies, _ = run_jobs(publisher, topic, dsn, args.paced, args.rate, step)
             publisher.stop()
         finally:
@@ -234,6 +250,10 @@ def main() -> None:
     print(
         f"burst  {args.jobs} jobs published at once: {args.jobs / burst_s:6.1f} jobs/s "
         f"(first publish to last commit {burst_s:.2f} s)"
+    )
+    print(
+        f"       worker CPU {worker_cpu_s / args.jobs * 1000:.1f} ms per job "
+        f"(~{args.jobs / worker_cpu_s:.0f} jobs/s per core it had to itself)"
     )
     print(
         f"paced  {args.paced} jobs at {args.rate:g}/s, publish -> row committed: "
