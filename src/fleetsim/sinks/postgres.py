@@ -181,7 +181,6 @@ class PostgresSink:
 
     def __init__(self, engine: AsyncEngine, status_pool: asyncpg.Pool) -> None:
         self._engine = engine
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         self._status_pool = status_pool
 
     @classmethod
@@ -190,7 +189,9 @@ class PostgresSink:
         under load, a connection made and dropped per request (pool overflow) costs more
         than waiting for a pooled one. Connects lazily: the API starts with the database
         down (then /readyz answers 503)."""
-        engine = create_async_engine(database_url, pool_size=pool_size, max_overflow=0)
+        engine = create_async_engine(
+            database_url, pool_size=pool_size, max_overflow=0, isolation_level="AUTOCOMMIT"
+        )
         try:
             status_pool = await asyncpg.create_pool(
                 driver_dsn(database_url), min_size=0, max_size=pool_size, reset=_keep_session
@@ -205,7 +206,7 @@ class PostgresSink:
         await self._engine.dispose()
 
     async def ping(self) -> None:
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def create(
@@ -245,7 +246,7 @@ class PostgresSink:
             .order_by(sa.case((_t.idempotency_key == idempotency_key, 0), else_=1))
             .limit(1)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(insert)).first()
             if row is not None:
                 return Created(_job(row._mapping), created=True)
@@ -290,7 +291,7 @@ class PostgresSink:
             .values(_failed(give_up, now))
             .returning(_t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(claim)).first()
             if row is not None:
                 return Claim(job_id, row.attempts, row.request, row.fleet_id, row.mode)
@@ -309,7 +310,7 @@ class PostgresSink:
             .values(lease_until=sa.func.now() + timedelta(seconds=lease_s))
             .returning(_t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def release(self, claim: Claim) -> bool:
@@ -321,7 +322,7 @@ class PostgresSink:
             .values(status="queued", lease_until=None, updated_at=sa.func.now())
             .returning(_t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def complete(
@@ -352,7 +353,7 @@ class PostgresSink:
             )
             .returning(_t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def fail(self, claim: Claim, error: JobError) -> bool:
@@ -364,7 +365,7 @@ class PostgresSink:
             .values(_failed(error, now))
             .returning(_t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
     async def get(self, job_id: UUID) -> Job | None:
@@ -389,7 +390,7 @@ class PostgresSink:
             sa.case((in_row, sa.cast(envelope, sa.Text)), else_=sa.null()),
             sa.case((succeeded, _t.result_uri), else_=sa.null()),
         ).where(_t.id == job_id)
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(statement)).first()
         if row is None:
             return None
@@ -418,7 +419,7 @@ class PostgresSink:
         if cursor is not None:
             created_at, job_id = decode_cursor(cursor)
             statement = statement.where(sa.tuple_(_t.created_at, _t.id) < (created_at, job_id))
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(statement.limit(limit + 1))).all()
         jobs = [_job(row._mapping) for row in rows[:limit]]
         return Page(jobs, encode_cursor(jobs[-1]) if len(rows) > limit else None)
@@ -432,14 +433,14 @@ class PostgresSink:
             .where(_CLAIMABLE, _t.updated_at <= idle_since)
             .order_by(_t.created_at, _t.id)
         )
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(statement)).all()
         return [Unclaimed(row.id, row.mode, row.request) for row in rows]
 
     async def claimable(self, limit: int) -> list[UUID]:
         """Ids of queued jobs and of running jobs whose lease expired, oldest first."""
         statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)
-        async with self._autocommit.connect() as conn:
+        async with self._engine.connect() as conn:
             return list((await conn.scalars(statement)).all())
 
 
