@@ -27,12 +27,12 @@ from fleetsim.config.schedule_csv import with_schedule_csv
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.modes import ModeRun, RunMode, StoreUnavailableError, run_in_mode
 from fleetsim.models import (
+    CanonicalResult,
     ChargerSpec,
     ResolvedRequest,
     RouteSpec,
     Scenario,
     SimulationRequest,
-    SimulationResult,
     VehicleSpec,
 )
 
@@ -85,7 +85,7 @@ def _request(path: Path | None, scenario: str | None) -> SimulationRequest:
         )
 
 
-def _kpi_table(result: SimulationResult) -> Table:
+def _kpi_table(result: CanonicalResult) -> Table:
     k = result.metadata.kpis
     table = Table(
         title=f"{result.metadata.scenario}: {result.metadata.counts.vehicles} vehicles,"
@@ -159,7 +159,7 @@ def run(
 
             charts = out / str(done.job_id)
             charts.mkdir(parents=True, exist_ok=True)
-            write_plots(done.result, resolved, charts)
+            write_plots(done.result.model(), resolved, charts)
     if done.result is None:
         error = f": {done.error.type}: {done.error.message}" if done.error else ""
         errors.print(f"job {done.job_id} is {done.status}{error}", markup=False)

@@ -13,11 +13,7 @@ from uuid import UUID
 
 from fleetsim import runner
 from fleetsim.jobs.errors import NoBucketError
-from fleetsim.models import (
-    ResolvedRequest,
-    SimulationRequest,
-    SimulationResult,
-)
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobError
 from fleetsim.sinks.local import write_result
 
@@ -40,7 +36,7 @@ class ModeRun:
     status: "JobStatus"
     location: str
     """A file path, `postgresql:simulations/<job_id>`, or the object's gs:// URI."""
-    result: SimulationResult | None
+    result: CanonicalResult | None
     error: JobError | None = None
     attempts: int = 1
 
@@ -64,7 +60,7 @@ async def run_in_mode(
         result = await asyncio.to_thread(runner.simulate, resolved)
         data = await asyncio.to_thread(result.json_bytes)
         path = await asyncio.to_thread(write_result, out_dir, job_id, data)
-        return ModeRun(job_id, "succeeded", str(path), await asyncio.to_thread(result.model))
+        return ModeRun(job_id, "succeeded", str(path), result)
     if settings is None:
         from fleetsim.settings import Settings
 
@@ -125,6 +121,6 @@ async def _run_as_job(
     finally:
         if objects is not None:
             objects.close()
-    result = None if data is None else SimulationResult.model_validate_json(data)
+    result = None if data is None else CanonicalResult.from_json(data)
     location = stored.uri or f"postgresql:simulations/{job_id}"
     return ModeRun(job_id, job.status, location, result, job.error, job.attempts)

@@ -189,6 +189,11 @@ class CanonicalResult:
         """The canonical data of a model (built or read elsewhere), the slow generic way."""
         return cls(canonical_data(result))
 
+    @classmethod
+    def from_json(cls, canonical: bytes) -> "CanonicalResult":
+        """Bytes that `json_bytes` wrote (a file, an object, a stored row) back to their data."""
+        return cls(orjson.loads(canonical))
+
     @cached_property
     def metadata(self) -> Metadata:
         """The metadata part as its model (as rounded as the bytes)."""
