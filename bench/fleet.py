@@ -164,7 +164,7 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     start = time.perf_counter()
-    result = build_result(resolved, run, "bench")
+    result = build_result(resolved, run)
     envelope_s = time.perf_counter() - start
     start = time.perf_counter()
     size_mib = len(result.json_bytes()) / 2**20

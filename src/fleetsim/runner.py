@@ -3,13 +3,12 @@
 from pathlib import Path
 from uuid import UUID, uuid5
 
-from fleetsim import __version__
 from fleetsim.config import Catalogue, resolve_request
 from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.simulation import simulate as simulate_resolved
 
 JOB_NAMESPACE = UUID("0b6f7d1e-3c55-5a0e-8f0a-4c1f1d9e2a77")
-"""uuid5 namespace for job ids derived from a request hash (CLI runs)."""
+"""uuid5 namespace for job ids derived from a fleet id and an input digest."""
 
 
 def resolve(request: SimulationRequest, catalogue: Catalogue, config_dir: Path) -> ResolvedRequest:
@@ -19,7 +18,7 @@ def resolve(request: SimulationRequest, catalogue: Catalogue, config_dir: Path) 
 
 def simulate(resolved: ResolvedRequest) -> CanonicalResult:
     """Run the pure core on resolved inputs."""
-    return simulate_resolved(resolved, __version__)
+    return simulate_resolved(resolved)
 
 
 def run_request(
@@ -29,6 +28,7 @@ def run_request(
     return simulate(resolve(request, catalogue, config_dir))
 
 
-def job_id_for(request_hash: str) -> UUID:
-    """A job id that is the same for the same request, so re-runs land in the same place."""
-    return uuid5(JOB_NAMESPACE, request_hash)
+def job_id_for(fleet_id: UUID, input_digest: str) -> UUID:
+    """The job of one fleet's resolved input: the same for equivalent requests, so re-runs
+    land in the same place, and new whenever config, request or model version change it."""
+    return uuid5(JOB_NAMESPACE, f"{fleet_id}:{input_digest}")

@@ -114,7 +114,7 @@ async def submit(
     resolved = await asyncio.to_thread(services.resolve, request)
     _refuse_large(resolved, max_points=resolved.scenario.max_points)
     created = await services.sink.create(
-        job_id=job_id_for(resolved.request_hash),  # the id the CLI gives the same request
+        job_id=job_id_for(request.effective_fleet_id, resolved.input_digest),  # as the CLI's
         fleet_id=request.effective_fleet_id,
         request=request.model_dump(mode="json", exclude_unset=True),
         request_hash=resolved.request_hash,

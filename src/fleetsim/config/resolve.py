@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fleetsim.config.catalogue import CHARGERS, ROUTES, SCENARIOS, Catalogue
-from fleetsim.config.digests import digest, request_hash
+from fleetsim.config.digests import digest, input_digest, request_hash
 from fleetsim.config.errors import ConfigErrors, ConfigProblem, Where, known
 from fleetsim.config.references import complete_scenario, infrastructure_problems
 from fleetsim.config.routes import route_profile
@@ -121,7 +121,7 @@ def resolve_request(
         tariffs=_sorted(tariffs),
         routes=_sorted(profiles),
         request_hash=request_hash(request),
-        config_digest=digest(lineage),
+        input_digest=input_digest(lineage),
         lineage=lineage,
     )
 

@@ -55,7 +55,7 @@ async def run_in_mode(
     not run again. Raises NoBucketError for mode gcs without a bucket, StoreUnavailableError
     when the database or the bucket does not answer.
     """
-    job_id = runner.job_id_for(resolved.request_hash)
+    job_id = runner.job_id_for(request.effective_fleet_id, resolved.input_digest)
     if mode == "local":
         result = await asyncio.to_thread(runner.simulate, resolved)
         data = await asyncio.to_thread(result.json_bytes)

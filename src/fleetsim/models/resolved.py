@@ -22,6 +22,9 @@ class ResolvedRequest(Strict):
     sites: dict[str, SiteSpec]
     tariffs: dict[str, Tariff]
     routes: dict[str, RouteProfile]
-    request_hash: str = Field(description="sha256 of the canonical request JSON")
-    config_digest: str = Field(description="sha256 of the canonical resolved inputs")
+    request_hash: str = Field(description="sha256 of the canonical request JSON as it was sent")
+    input_digest: str = Field(
+        description="sha256 of the lineage, the model and the schema version: what identifies "
+        "the result (equivalent requests share it)"
+    )
     lineage: dict[str, str] = Field(description="input id -> sha256 of its canonical JSON")

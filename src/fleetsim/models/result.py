@@ -74,9 +74,12 @@ class VehicleSummary(Result):
 
 
 class Metadata(Result):
-    request_hash: str
-    fleetsim_version: str
-    config_digest: str
+    schema_version: int = Field(description="the envelope's shape; see fleetsim.models.versions")
+    model_version: str = Field(description="the simulation code's results version")
+    input_digest: str = Field(
+        description="sha256 identifying the resolved input, model and schema version: the same "
+        "digest always gives the same result bytes"
+    )
     scenario: str
     strategy: str
     horizon: HorizonSummary

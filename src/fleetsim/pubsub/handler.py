@@ -146,7 +146,7 @@ class Handler:
         key = str(message.job_id) if message.job_id is not None else None
         try:
             created = await self._sink.create(
-                job_id=message.job_id or job_id_for(digest),
+                job_id=message.job_id or job_id_for(message.request.effective_fleet_id, digest),
                 fleet_id=message.request.effective_fleet_id,
                 request=message.request.model_dump(mode="json", exclude_unset=True),
                 request_hash=digest,

@@ -5,9 +5,9 @@ from fleetsim.simulation.envelope import build_result
 from fleetsim.simulation.fleet import FleetRun, simulate_fleet
 
 
-def simulate(resolved: ResolvedRequest, version: str) -> CanonicalResult:
+def simulate(resolved: ResolvedRequest) -> CanonicalResult:
     """Simulate the resolved request and build its result envelope."""
-    return build_result(resolved, simulate_fleet(resolved), version)
+    return build_result(resolved, simulate_fleet(resolved))
 
 
 def _horizon_steps(resolved: ResolvedRequest) -> int:

@@ -15,6 +15,7 @@ from fleetsim.models import (
     VehicleSummary,
 )
 from fleetsim.models.result import Counts, HorizonSummary, canonical_data, rounded_floats
+from fleetsim.models.versions import MODEL_VERSION, SCHEMA_VERSION
 from fleetsim.simulation.fleet import STATE_CODES, FleetRun
 
 _DATETIMES = TypeAdapter(list[datetime])
@@ -39,7 +40,7 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else 0.0
 
 
-def build_result(resolved: ResolvedRequest, run: FleetRun, version: str) -> CanonicalResult:
+def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside."""
     scenario = resolved.scenario
     start = scenario.horizon.start
@@ -111,9 +112,9 @@ def build_result(resolved: ResolvedRequest, run: FleetRun, version: str) -> Cano
         missed_charging_sessions=len(run.missed_wait_s),
     )
     metadata = Metadata(
-        request_hash=resolved.request_hash,
-        fleetsim_version=version,
-        config_digest=resolved.config_digest,
+        schema_version=SCHEMA_VERSION,
+        model_version=MODEL_VERSION,
+        input_digest=resolved.input_digest,
         scenario=scenario.id,
         strategy=scenario.strategy,
         horizon=HorizonSummary(

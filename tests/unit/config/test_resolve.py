@@ -10,6 +10,7 @@ import pytest
 
 from fleetsim.config import ConfigErrors, load_catalogue, request_hash, resolve_request
 from fleetsim.models import ResolvedRequest, SimulationRequest
+from fleetsim.models.versions import MODEL_VERSION, SCHEMA_VERSION
 
 LINE = {"type": "LineString", "coordinates": [[11.5, 48.1], [11.52, 48.1]]}
 
@@ -73,7 +74,7 @@ def test_cycle_route_resolves_for_a_scenario_that_uses_it(config_dir: Path) -> N
     assert list(resolved.vehicles) == ["bus_12m"]
 
 
-def test_lineage_digests_each_used_entry_and_the_config_digest_digests_the_lineage(
+def test_lineage_digests_each_used_entry_and_the_input_digest_digests_lineage_and_versions(
     config_dir: Path,
 ) -> None:
     resolved = _resolve(config_dir)
@@ -99,7 +100,13 @@ def test_lineage_digests_each_used_entry_and_the_config_digest_digests_the_linea
     assert resolved.lineage["scenario:default"] == _sha256(
         resolved.scenario.model_dump(mode="json")
     )
-    assert resolved.config_digest == _sha256(resolved.lineage)
+    assert resolved.input_digest == _sha256(
+        {
+            "inputs": resolved.lineage,
+            "model_version": MODEL_VERSION,
+            "schema_version": SCHEMA_VERSION,
+        }
+    )
 
 
 def test_unknown_scenario_lists_the_known_ones(config_dir: Path) -> None:
@@ -266,18 +273,18 @@ def test_changed_geojson_changes_the_route_digest_but_not_the_request_hash(
 
     assert unchanged == before, "a catalogue is a snapshot of the files at load time"
     assert after.lineage["route:loop"] != before.lineage["route:loop"]
-    assert after.config_digest != before.config_digest
+    assert after.input_digest != before.input_digest
     assert after.request_hash == before.request_hash
     assert {k: v for k, v in after.lineage.items() if k != "route:loop"} == {
         k: v for k, v in before.lineage.items() if k != "route:loop"
     }
 
 
-def test_unused_inputs_do_not_change_the_config_digest(config_dir: Path) -> None:
+def test_unused_inputs_do_not_change_the_input_digest(config_dir: Path) -> None:
     catalogue = load_catalogue(config_dir)
     before = resolve_request(SimulationRequest(), catalogue, config_dir)
     (config_dir / "cycles" / "city.csv").write_text("time_s,speed_mps,grade\n0,1,0\n1,1,0\n")
 
     after = resolve_request(SimulationRequest(), catalogue, config_dir)
 
-    assert after.config_digest == before.config_digest
+    assert after.input_digest == before.input_digest

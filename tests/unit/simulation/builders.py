@@ -116,6 +116,6 @@ def build(
         tariffs={t.id: t for t in tariffs},
         routes={r.id: r for r in routes},
         request_hash="test-hash",
-        config_digest="test-digest",
+        input_digest="test-digest",
         lineage={},
     )

@@ -96,7 +96,7 @@ def test_vehicle_ac_limit_caps_an_ac_charger(make: Make) -> None:
 
 
 def test_cost_is_grid_energy_times_price(make: Make) -> None:
-    result = simulate(make([at_half("a")]), "test").model()
+    result = simulate(make([at_half("a")])).model()
     event = result.charging_events[0]
     assert math.isclose(event.cost, event.energy_kwh * 0.3)
     assert math.isclose(result.metadata.kpis.charging_cost, 15.0)
@@ -105,7 +105,7 @@ def test_cost_is_grid_energy_times_price(make: Make) -> None:
 
 def test_no_charger_in_reach_means_no_charging(make: Make) -> None:
     far = charger(location=(11.60, 48.10))  # about 7.4 km east of the depot
-    result = simulate(make([at_half("a")], chargers=[far]), "test").model()
+    result = simulate(make([at_half("a")], chargers=[far])).model()
     assert result.charging_events == []
     assert result.metadata.vehicles[0].soc_end == 0.5
 

@@ -29,12 +29,12 @@ def test_invariants_hold_on_the_default_week(strategy: str) -> None:
 
 @pytest.mark.parametrize("strategy", ["greedy", "balanced", "time_of_use"])
 def test_envelope_data_is_the_canonical_form_of_its_model(strategy: str) -> None:
-    result = simulate(resolved(strategy), "test")
+    result = simulate(resolved(strategy))
     assert result.json_bytes() == canonical_json_bytes(result.model())
 
 
 def test_default_week_is_feasible_and_contended() -> None:
-    kpis = simulate(resolved("greedy"), "test").metadata.kpis
+    kpis = simulate(resolved("greedy")).metadata.kpis
     limit = resolved("greedy").sites["neuperlach_depot"].site_power_limit_kw
     assert kpis.feasible
     assert kpis.max_wait_s > 0, "a port queue must form"
@@ -42,13 +42,13 @@ def test_default_week_is_feasible_and_contended() -> None:
 
 
 def test_time_of_use_costs_less_than_greedy_on_the_default_week() -> None:
-    greedy = simulate(resolved("greedy"), "test").metadata.kpis
-    tou = simulate(resolved("time_of_use"), "test").metadata.kpis
+    greedy = simulate(resolved("greedy")).metadata.kpis
+    tou = simulate(resolved("time_of_use")).metadata.kpis
     assert tou.charging_cost < greedy.charging_cost
     assert tou.feasible
 
 
 def test_same_request_gives_identical_bytes() -> None:
-    first = simulate(resolved("greedy"), "test").json_bytes()
-    second = simulate(resolved("greedy"), "test").json_bytes()
+    first = simulate(resolved("greedy")).json_bytes()
+    second = simulate(resolved("greedy")).json_bytes()
     assert first == second

@@ -85,7 +85,7 @@ def test_time_of_use_never_costs_more_than_greedy(request: ResolvedRequest) -> N
     def cost(strategy: str) -> float:
         scenario = request.scenario.model_copy(update={"strategy": strategy})
         variant = request.model_copy(update={"scenario": scenario})
-        return simulate(variant, "test").metadata.kpis.charging_cost
+        return simulate(variant).metadata.kpis.charging_cost
 
     assert cost("time_of_use") <= cost("greedy") + 1e-6
 
@@ -95,5 +95,5 @@ def test_time_of_use_never_costs_more_than_greedy(request: ResolvedRequest) -> N
 def test_envelope_data_is_the_canonical_form_of_its_model(request: ResolvedRequest) -> None:
     # The envelope is built straight from arrays; validating it into the model and
     # serialising that the slow, generic way must give the same bytes.
-    result = simulate(request, "test")
+    result = simulate(request)
     assert result.json_bytes() == canonical_json_bytes(result.model())

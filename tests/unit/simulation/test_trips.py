@@ -58,7 +58,7 @@ def test_trip_draws_the_energy_the_physics_gives(make: Make) -> None:
     assert run.trip_soc_end[0] == pytest.approx(1.0 - expected / 100.0, rel=1e-9)
     assert not run.trip_stranded[0]
     # The envelope reports the same trip, rounded to FLOAT_DECIMALS.
-    result = simulate(request, "test")
+    result = simulate(request)
     assert result.model().trips[0].energy_kwh == round(expected, FLOAT_DECIMALS)
     assert result.metadata.kpis.feasible
 
@@ -97,7 +97,7 @@ def test_too_small_battery_is_stranded_and_the_run_goes_on(make: Make) -> None:
     assert run.trip_stranded_at_km[0] == pytest.approx(4.5 / need * 100.0, rel=0.05)
     assert run.trip_soc_end[0] == pytest.approx(0.1)
     assert run.min_soc[0] == pytest.approx(0.1)
-    kpis = simulate(request, "test").metadata.kpis
+    kpis = simulate(request).metadata.kpis
     assert not kpis.feasible and kpis.stranded_trips == 2
 
 
@@ -125,7 +125,7 @@ def test_stranded_envelope_is_the_canonical_form_of_its_model(make: Make) -> Non
         routes=[loop_route(length_m=40_000)],
         chargers=[],
     )
-    result = simulate(request, "test")
+    result = simulate(request)
     trip = result.model().trips[0]
     assert trip.stranded and trip.stranded_at_km is not None and trip.shortfall_kwh is not None
     assert result.json_bytes() == canonical_json_bytes(result.model())
