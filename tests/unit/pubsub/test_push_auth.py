@@ -29,7 +29,7 @@ ACCOUNT = "pubsub-push@project.iam.gserviceaccount.com"
 KEY_ID = "test-key"
 
 _key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME)])
+_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test")])
 _now = dt.datetime.now(dt.UTC)
 CERTIFICATE = (
     x509.CertificateBuilder()
