@@ -105,7 +105,6 @@ def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
         ChargerSpec(
             id="depot_dc",
             location=DEPOT,
-            kind="depot",
             power_kw=150,
             current="DC",
             ports=n_vehicles // 20,
@@ -115,7 +114,6 @@ def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
         ChargerSpec(
             id="depot_ac",
             location=DEPOT,
-            kind="depot",
             power_kw=22,
             current="AC",
             ports=n_vehicles // 5,
@@ -141,7 +139,7 @@ def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
         tariffs={},
         routes={r.id: r for r in route_list},
         request_hash="bench",
-        config_digest="bench",
+        input_digest="bench",
         lineage={},
     )
 

@@ -23,6 +23,7 @@ from fleetsim.config import (
     overrides_from_env,
 )
 from fleetsim.config.errors import field_path
+from fleetsim.config.paths import parse_value
 from fleetsim.config.schedule_csv import with_schedule_csv
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.modes import ModeRun, RunMode, StoreUnavailableError, run_in_mode
@@ -65,11 +66,14 @@ def _catalogue(config_dir: Path | None) -> tuple[Catalogue, Path]:
         _fail([str(p) for p in exc.problems])
 
 
-def _request(path: Path | None, scenario: str | None) -> SimulationRequest:
+def _request(path: Path | None, scenario: str | None, assignments: list[str]) -> SimulationRequest:
     try:
         data = json.loads(path.read_text(encoding="utf-8")) if path else {}
-        if scenario is not None:
-            data = {**data, "scenario": scenario} if isinstance(data, dict) else data
+        if isinstance(data, dict):
+            if scenario is not None:
+                data = {**data, "scenario": scenario}
+            if assignments:
+                data = {**data, "set": {**data.get("set", {}), **_paths(assignments)}}
         return SimulationRequest.model_validate(data)
     except OSError as exc:
         _fail([f"{path}: cannot read: {exc.strerror}"])
@@ -85,6 +89,17 @@ def _request(path: Path | None, scenario: str | None) -> SimulationRequest:
         )
 
 
+def _paths(assignments: list[str]) -> dict[str, object]:
+    """`--set PATH=VALUE` options as a request's `set` (later options win)."""
+    values: dict[str, object] = {}
+    for assignment in assignments:
+        path, equals, value = assignment.partition("=")
+        if not equals or not path.strip():
+            _fail([f"--set {assignment!r}: expected PATH=VALUE, e.g. strategy=balanced"])
+        values[path.strip()] = parse_value(value)
+    return values
+
+
 def _kpi_table(result: CanonicalResult) -> Table:
     k = result.metadata.kpis
     table = Table(
@@ -98,7 +113,7 @@ def _kpi_table(result: CanonicalResult) -> Table:
         ("distance", f"{k.distance_km:,.1f} km"),
         ("energy driven (battery)", f"{k.energy_driven_kwh:,.1f} kWh"),
         ("consumption", f"{k.kwh_per_km:.3f} kWh/km"),
-        ("energy from grid", f"{k.energy_kwh:,.1f} kWh"),
+        ("energy from grid", f"{k.energy_from_grid_kwh:,.1f} kWh"),
         ("charging cost", f"{k.charging_cost:,.2f} {k.currency}"),
         ("lowest SoC", f"{k.min_soc:.1%}"),
         ("port wait mean / max", f"{k.mean_wait_s / 60:.1f} / {k.max_wait_s / 60:.1f} min"),
@@ -120,6 +135,15 @@ def run(
         Path | None, typer.Option(help="Schedule CSV replacing the scenario's schedule")
     ] = None,
     plot: Annotated[bool, typer.Option(help="Also write PNG charts next to the result")] = False,
+    set_paths: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="Set one parameter (repeatable), e.g. sites.neuperlach_depot."
+            "site_power_limit_kw=300; VALUE is JSON, else text",
+        ),
+    ] = None,
     mode: Annotated[
         RunMode,
         typer.Option(
@@ -130,7 +154,7 @@ def run(
 ) -> None:
     """Simulate a scenario and write results/<job_id>/result.json (or to the job table or
     the bucket with --mode)."""
-    sim_request = _request(request, scenario)
+    sim_request = _request(request, scenario, set_paths or [])
     catalogue, directory = _catalogue(config_dir)
     if schedule is not None:
         try:

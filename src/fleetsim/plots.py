@@ -63,9 +63,9 @@ def write_plots(result: SimulationResult, resolved: ResolvedRequest, out_dir: Pa
     fig, ax = plt.subplots(figsize=(12, max(3.0, 0.6 * len(chargers) + 1.5)))
     for row, charger_id in enumerate(chargers):
         events = [e for e in result.charging_events if e.charger_id == charger_id]
-        bars = [(hours(e.start), hours(e.end) - hours(e.start)) for e in events]
+        bars = [(hours(e.plugged_in), hours(e.end) - hours(e.plugged_in)) for e in events]
         ax.broken_barh(bars, (row - 0.35, 0.7), alpha=0.45, edgecolor="black", linewidth=0.3)
-        waits = [(hours(e.plug_in), e.wait_s / 3600) for e in events if e.wait_s > 0]
+        waits = [(hours(e.arrived), e.wait_s / 3600) for e in events if e.wait_s > 0]
         ax.broken_barh(waits, (row - 0.1, 0.2), color="red")
     ax.set_yticks(range(len(chargers)), chargers)
     ax.set_title(f"Charger occupancy (darker where ports are shared; red: waiting): {title}")

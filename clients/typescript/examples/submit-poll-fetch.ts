@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const { kpis } = result.metadata;
   console.log(
     `feasible=${kpis.feasible} stranded_trips=${kpis.stranded_trips} ` +
-      `energy_kwh=${kpis.energy_kwh} charging_cost=${kpis.charging_cost} ${kpis.currency}`,
+      `energy_from_grid_kwh=${kpis.energy_from_grid_kwh} charging_cost=${kpis.charging_cost} ${kpis.currency}`,
   );
 }
 

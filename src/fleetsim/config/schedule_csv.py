@@ -20,7 +20,7 @@ from fleetsim.config.errors import (
 )
 from fleetsim.config.files import read_text, safe_path
 from fleetsim.models import FleetVehicle, SimulationRequest, Trip
-from fleetsim.models.charger import ALL_WEEKDAYS
+from fleetsim.models.charger import ALL_WEEKDAYS, weekdays_from_text
 
 if TYPE_CHECKING:  # catalogue.py imports this module
     from fleetsim.config.catalogue import Catalogue
@@ -65,7 +65,8 @@ def with_schedule_csv(
     request: SimulationRequest, path: Path, catalogue: "Catalogue"
 ) -> SimulationRequest:
     """`request` with its schedule replaced by the rows of the CSV at `path` (a CLI argument,
-    so any readable path); vehicles the fleet lacks join it at the scenario's default depot."""
+    so any readable path); vehicles the fleet lacks join it at the request's or else the
+    scenario's default depot."""
     scenario = catalogue.scenarios.get(request.scenario)
     if scenario is None:
         reason = f"unknown scenario {request.scenario!r} {known(catalogue.scenarios)}"
@@ -81,7 +82,7 @@ def with_schedule_csv(
         str(path),
         where,
         fleet=fleet,
-        default_depot=scenario.default_depot,
+        default_depot=request.default_depot or scenario.default_depot,
         vehicle_types={*catalogue.vehicles, *(v.id for v in request.vehicles)},
         route_ids={*catalogue.route_specs, *(r.id for r in request.routes)},
     )
@@ -176,13 +177,10 @@ def _trip(
     if match is None:
         reason = f"{cells['departure']!r} is not a time HH:MM"
         problems.append(where.problem("departure", reason, file=line))
-    named = {d.strip().lower() for d in cells["weekdays"].split("|") if d.strip()}
-    weekdays = [d for d in ALL_WEEKDAYS if d in named]
-    if named - {"all"} - set(weekdays):
-        unknown = sorted(named - {"all"} - set(weekdays))
-        reason = f"unknown weekday {unknown[0]!r}; use {'|'.join(ALL_WEEKDAYS)} or all"
-        problems.append(where.problem("weekdays", reason, file=line))
-    if not weekdays or "all" in named:
+    try:
+        weekdays = weekdays_from_text(cells["weekdays"])
+    except ValueError as exc:
+        problems.append(where.problem("weekdays", str(exc), file=line))
         weekdays = list(ALL_WEEKDAYS)
     try:
         trip = Trip(

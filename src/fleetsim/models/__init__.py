@@ -10,6 +10,7 @@ from fleetsim.models.message import (
     JobMode,
     parse_message,
 )
+from fleetsim.models.request import EntryPatch, SimulationRequest
 from fleetsim.models.resolved import ResolvedRequest
 from fleetsim.models.result import (
     CanonicalResult,
@@ -24,14 +25,7 @@ from fleetsim.models.result import (
     canonical_json_bytes,
 )
 from fleetsim.models.route import CycleProfile, PathProfile, RouteProfile, RouteSpec, StopSpec
-from fleetsim.models.scenario import (
-    FleetVehicle,
-    Horizon,
-    Scenario,
-    SimulationRequest,
-    Trip,
-    Weather,
-)
+from fleetsim.models.scenario import FleetVehicle, Horizon, Scenario, Trip, Weather
 from fleetsim.models.vehicle import HvacSpec, VehicleSpec
 
 __all__ = [
@@ -41,6 +35,7 @@ __all__ = [
     "ChargingEvent",
     "CycleProfile",
     "DirectRequest",
+    "EntryPatch",
     "FleetVehicle",
     "Horizon",
     "HvacSpec",

@@ -1,9 +1,9 @@
 """Chargers, the sites that share a grid connection, and time-of-use tariffs."""
 
 from datetime import time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from fleetsim.models.base import Strict
 
@@ -14,13 +14,36 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ALL_WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def weekdays_from_text(text: str) -> list[Weekday]:
+    """`"all"`, `"mon|tue"` (any case, blanks ignored) as weekdays in week order; an empty
+    text means every day. Raises ValueError naming the first unknown day."""
+    named = {d.strip().lower() for d in text.split("|") if d.strip()}
+    unknown = sorted(named - {"all"} - set(ALL_WEEKDAYS))
+    if unknown:
+        raise ValueError(f"unknown weekday {unknown[0]!r}; use {'|'.join(ALL_WEEKDAYS)} or all")
+    if not named or "all" in named:
+        return list(ALL_WEEKDAYS)
+    return [d for d in ALL_WEEKDAYS if d in named]
+
+
+def _weekdays_input(value: Any) -> Any:
+    return weekdays_from_text(value) if isinstance(value, str) else value
+
+
+Weekdays = Annotated[
+    list[Weekday],
+    BeforeValidator(_weekdays_input, json_schema_input_type=list[Weekday] | str),
+    Field(min_length=1, description='a list, or text like "mon|tue" or "all" as in the CSV'),
+]
+
+
 class TariffWindow(Strict):
     """A price that applies from `start` (inclusive) to `end` (exclusive), local time."""
 
     start: time
     end: time = Field(description="00:00 means midnight at the end of the day")
     price_per_kwh: float = Field(ge=0.0, le=100.0)
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS), min_length=1)
+    weekdays: Weekdays = Field(default_factory=lambda: list(ALL_WEEKDAYS))
 
 
 class Tariff(Strict):
@@ -49,7 +72,6 @@ class ChargerSpec(Strict):
     id: Identifier
     name: str = ""
     location: tuple[Longitude, Latitude]
-    kind: Literal["depot", "en_route"]
     power_kw: float = Field(gt=0.0, le=1_500.0, description="per port")
     current: Literal["AC", "DC"]
     ports: int = Field(1, ge=1, le=1_000)

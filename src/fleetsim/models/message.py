@@ -13,7 +13,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from fleetsim.models.scenario import SimulationRequest
+from fleetsim.models.request import SimulationRequest
 
 JobMode = Literal["db", "gcs"]
 """Where a queued job's result goes: the job row (PostgreSQL) or an object in the bucket."""

@@ -41,10 +41,16 @@ class Kpis(Result):
     feasible: bool
     stranded_trips: int
     min_soc: float
-    energy_kwh: float = Field(description="drawn from the grid by all chargers")
-    energy_charged_kwh: float = Field(description="stored into batteries by charging")
-    energy_driven_kwh: float = Field(description="net battery energy used driving")
-    energy_at_wheels_kwh: float
+    energy_from_grid_kwh: float = Field(description="drawn from the grid by all chargers")
+    energy_to_battery_kwh: float = Field(
+        description="stored into batteries: grid energy less charger and battery losses"
+    )
+    energy_driven_kwh: float = Field(
+        description="net battery energy used driving: the sum of the trips' energy_used_kwh"
+    )
+    energy_at_wheels_kwh: float = Field(
+        description="positive tractive energy delivered at the wheels (braking not netted)"
+    )
     distance_km: float
     kwh_per_km: float = Field(description="net battery energy per km driven")
     charging_cost: float
@@ -66,8 +72,10 @@ class VehicleSummary(Result):
     soc_start: float
     soc_end: float
     min_soc: float
-    energy_charged_kwh: float = Field(description="stored into the battery")
-    energy_driven_kwh: float = Field(description="net battery energy used driving")
+    energy_to_battery_kwh: float = Field(description="stored into the battery by charging")
+    energy_driven_kwh: float = Field(
+        description="net battery energy used driving: the sum of its trips' energy_used_kwh"
+    )
     distance_km: float
     trips: int
     stranded_trips: int
@@ -100,7 +108,7 @@ class TripResult(Result):
     departure: datetime
     arrival: datetime
     distance_km: float
-    energy_kwh: float = Field(description="net battery energy of the trip")
+    energy_used_kwh: float = Field(description="net battery energy the trip used, regen netted")
     kwh_per_km: float
     soc_start: float
     soc_end: float
@@ -126,17 +134,19 @@ class SiteLoadPoint(Result):
 
 
 class ChargingEvent(Result):
+    """One stay at a charger: queued from `arrived`, on a port from `plugged_in` to `end`."""
+
     vehicle_id: str
     charger_id: str
-    plug_in: datetime = Field(description="arrival at the charger")
-    start: datetime = Field(description="port obtained; start - plug_in is the wait")
-    end: datetime
-    energy_kwh: float = Field(description="drawn from the grid")
-    energy_stored_kwh: float = Field(description="stored in the battery")
-    soc_start: float
-    soc_end: float
-    cost: float
-    wait_s: float
+    arrived: datetime = Field(description="joined the charger queue")
+    plugged_in: datetime = Field(description="got a port; plugged_in - arrived is the wait")
+    end: datetime = Field(description="left the port: full, departing or end of the run")
+    energy_from_grid_kwh: float = Field(description="drawn from the grid")
+    energy_to_battery_kwh: float = Field(description="stored into the battery")
+    soc_start: float = Field(description="SoC when plugged in")
+    soc_end: float = Field(description="SoC when the port was left")
+    cost: float = Field(description="energy_from_grid_kwh at each step's price, kpis.currency")
+    wait_s: float = Field(description="seconds from arrived to plugged_in")
 
 
 class SimulationResult(Result):

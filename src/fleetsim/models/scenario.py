@@ -1,26 +1,15 @@
-"""Scenarios (fleet, schedule, horizon, weather, strategy) and the simulation request."""
+"""Scenarios: fleet, schedule, horizon, weather and strategy."""
 
 from datetime import date, time
 from typing import Annotated, Literal
-from uuid import UUID, uuid5
 
 from pydantic import AwareDatetime, Field, model_validator
 
 from fleetsim.models.base import Strict
-from fleetsim.models.charger import (
-    ALL_WEEKDAYS,
-    ChargerSpec,
-    Identifier,
-    SiteSpec,
-    Tariff,
-    Weekday,
-)
-from fleetsim.models.route import RouteSpec
-from fleetsim.models.vehicle import Fraction, VehicleSpec
+from fleetsim.models.charger import ALL_WEEKDAYS, Identifier, Weekdays
+from fleetsim.models.vehicle import Fraction
 
 Strategy = Literal["greedy", "balanced", "time_of_use"]
-FLEET_NAMESPACE = UUID("6f1c2a52-4a3e-5b8e-9d7a-2f0e8c1d4b90")
-"""uuid5 namespace for the fleet id of a scenario when a request gives none."""
 
 
 class Horizon(Strict):
@@ -58,7 +47,7 @@ class Trip(Strict):
     vehicle_id: Identifier
     route_id: Identifier
     departure: time = Field(description="local time in the horizon's timezone")
-    weekdays: list[Weekday] = Field(default_factory=lambda: list(ALL_WEEKDAYS), min_length=1)
+    weekdays: Weekdays = Field(default_factory=lambda: list(ALL_WEEKDAYS))
     dates: list[date] | None = Field(None, description="if given, only these dates")
 
 
@@ -78,32 +67,3 @@ class Scenario(Strict):
     step_s: int = Field(300, ge=10, le=3_600)
     time_series_resolution_s: int = Field(300, ge=10, le=86_400)
     max_points: int = Field(200_000, ge=1, le=10_000_000)
-
-
-class SimulationRequest(Strict):
-    """What every door accepts: a scenario by name, optionally overridden or extended inline.
-
-    Inline vehicles, chargers, sites, tariffs and routes replace catalogue entries of the
-    same id and add new ones; the other top-level fields replace the scenario's own.
-    """
-
-    scenario: Identifier = "default"
-    fleet_id: UUID | None = None
-    horizon: Horizon | None = None
-    fleet: list[FleetVehicle] | None = None
-    schedule: list[Trip] | None = None
-    weather: Weather | None = None
-    strategy: Strategy | None = None
-    step_s: int | None = Field(None, ge=10, le=3_600)
-    time_series_resolution_s: int | None = Field(None, ge=10, le=86_400)
-    max_points: int | None = Field(None, ge=1, le=10_000_000)
-    vehicles: list[VehicleSpec] = Field(default_factory=list)
-    chargers: list[ChargerSpec] = Field(default_factory=list)
-    sites: list[SiteSpec] = Field(default_factory=list)
-    tariffs: list[Tariff] = Field(default_factory=list)
-    routes: list[RouteSpec] = Field(default_factory=list)
-
-    @property
-    def effective_fleet_id(self) -> UUID:
-        """The request's fleet id, else a stable id derived from the scenario name."""
-        return self.fleet_id or uuid5(FLEET_NAMESPACE, f"scenario:{self.scenario}")

@@ -52,7 +52,6 @@ class VehicleSpec(Strict):
     max_motor_power_kw: float = Field(gt=0.0, le=2_000.0)
     max_regen_power_kw: float = Field(ge=0.0, le=2_000.0)
     battery_usable_kwh: float = Field(gt=0.0, le=2_000.0)
-    soc_min: Fraction = 0.0
     soc_max: Fraction = 1.0
     reserve_soc: Fraction = Field(0.1, description="below this SoC the vehicle is stranded")
     aux_power_kw: float = Field(0.0, ge=0.0, le=100.0)
@@ -76,8 +75,8 @@ class VehicleSpec(Strict):
             _check_increasing(self.motor_efficiency_map, "motor_efficiency_map")
         if self.charge_curve is not None:
             _check_increasing(self.charge_curve, "charge_curve")
-        if not self.soc_min <= self.reserve_soc < self.soc_max:
-            raise ValueError("SoC bounds must satisfy soc_min <= reserve_soc < soc_max")
+        if self.reserve_soc >= self.soc_max:
+            raise ValueError("SoC bounds must satisfy reserve_soc < soc_max")
         return self
 
 

@@ -50,8 +50,10 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     ev_charger = events["charger"].astype(np.intp)
     n_vehicles = len(index.vehicle_ids)
 
-    driven = np.bincount(run.trip_vehicle, weights=run.trip_energy_kwh, minlength=n_vehicles)
-    charged = np.bincount(ev_vehicle, weights=events["stored_kwh"], minlength=n_vehicles)
+    driven = np.bincount(run.trip_vehicle, weights=run.trip_energy_used_kwh, minlength=n_vehicles)
+    to_battery = np.bincount(
+        ev_vehicle, weights=events["energy_to_battery_kwh"], minlength=n_vehicles
+    )
     distance = np.bincount(run.trip_vehicle, weights=run.trip_distance_km, minlength=n_vehicles)
     trip_count = np.bincount(run.trip_vehicle, minlength=n_vehicles)
     stranded_count = np.bincount(
@@ -65,7 +67,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
             soc_start=float(run.soc_start[i]),
             soc_end=float(run.soc_end[i]),
             min_soc=float(run.min_soc[i]),
-            energy_charged_kwh=float(charged[i]),
+            energy_to_battery_kwh=float(to_battery[i]),
             energy_driven_kwh=float(driven[i]),
             distance_km=float(distance[i]),
             trips=int(trip_count[i]),
@@ -78,18 +80,20 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         run.charger_price_row[ev_charger], weights=events["cost"], minlength=len(run.prices.names)
     )
     busy_s = np.bincount(
-        ev_charger, weights=events["end_s"] - events["start_s"], minlength=len(index.charger_ids)
+        ev_charger,
+        weights=events["end_s"] - events["plugged_in_s"],
+        minlength=len(index.charger_ids),
     )
     span_s = run.n_steps * run.step_s
-    waits = np.concatenate([events["start_s"] - events["plug_in_s"], run.missed_wait_s])
-    total_driven = float(run.trip_energy_kwh.sum())
+    waits = np.concatenate([events["plugged_in_s"] - events["arrived_s"], run.missed_wait_s])
+    total_driven = float(run.trip_energy_used_kwh.sum())
     total_km = float(run.trip_distance_km.sum())
     kpis = Kpis(
         feasible=not bool(run.trip_stranded.any()),
         stranded_trips=int(run.trip_stranded.sum()),
         min_soc=float(run.min_soc.min()) if n_vehicles else 0.0,
-        energy_kwh=float(events["grid_kwh"].sum()),
-        energy_charged_kwh=float(events["stored_kwh"].sum()),
+        energy_from_grid_kwh=float(events["energy_from_grid_kwh"].sum()),
+        energy_to_battery_kwh=float(events["energy_to_battery_kwh"].sum()),
         energy_driven_kwh=total_driven,
         energy_at_wheels_kwh=float(run.trip_wheel_kwh.sum()),
         distance_km=total_km,
@@ -155,16 +159,16 @@ def _trip_warnings(run: FleetRun) -> list[str]:
 
 def _trips(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
     order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
-    energy, km = run.trip_energy_kwh[order], run.trip_distance_km[order]
+    used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
     columns = {
         "vehicle_id": [run.index.vehicle_ids[v] for v in run.trip_vehicle[order].tolist()],
         "route_id": [run.index.route_ids[r] for r in run.trip_route[order].tolist()],
         "departure": _json_times(start, run.trip_departure_s[order]),
         "arrival": _json_times(start, run.trip_departure_s[order] + run.trip_duration_s[order]),
         "distance_km": rounded_floats(km.tolist()),
-        "energy_kwh": rounded_floats(energy.tolist()),
+        "energy_used_kwh": rounded_floats(used_kwh.tolist()),
         "kwh_per_km": rounded_floats(
-            np.divide(energy, km, out=np.zeros(len(order)), where=km > 0).tolist()
+            np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0).tolist()
         ),
         "soc_start": rounded_floats(run.trip_soc_start[order].tolist()),
         "soc_end": rounded_floats(run.trip_soc_end[order].tolist()),
@@ -215,19 +219,19 @@ def _site_load(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
 
 def _events(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
     e = run.events
-    order = np.lexsort((e["start_s"], e["vehicle"]))
+    order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
     col = {name: values[order] for name, values in e.items()}
     columns = {
         "vehicle_id": [run.index.vehicle_ids[v] for v in col["vehicle"].astype(np.intp).tolist()],
         "charger_id": [run.index.charger_ids[c] for c in col["charger"].astype(np.intp).tolist()],
-        "plug_in": _json_times(start, col["plug_in_s"]),
-        "start": _json_times(start, col["start_s"]),
+        "arrived": _json_times(start, col["arrived_s"]),
+        "plugged_in": _json_times(start, col["plugged_in_s"]),
         "end": _json_times(start, col["end_s"]),
-        "energy_kwh": rounded_floats(col["grid_kwh"].tolist()),
-        "energy_stored_kwh": rounded_floats(col["stored_kwh"].tolist()),
+        "energy_from_grid_kwh": rounded_floats(col["energy_from_grid_kwh"].tolist()),
+        "energy_to_battery_kwh": rounded_floats(col["energy_to_battery_kwh"].tolist()),
         "soc_start": rounded_floats(col["soc_start"].tolist()),
         "soc_end": rounded_floats(col["soc_end"].tolist()),
         "cost": rounded_floats(col["cost"].tolist()),
-        "wait_s": rounded_floats((col["start_s"] - col["plug_in_s"]).tolist()),
+        "wait_s": rounded_floats((col["plugged_in_s"] - col["arrived_s"]).tolist()),
     }
     return _rows(columns)

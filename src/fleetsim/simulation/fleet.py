@@ -70,11 +70,11 @@ class EventLog:
 EVENT_COLUMNS = (
     "vehicle",
     "charger",
-    "plug_in_s",
-    "start_s",
+    "arrived_s",
+    "plugged_in_s",
     "end_s",
-    "grid_kwh",
-    "stored_kwh",
+    "energy_from_grid_kwh",
+    "energy_to_battery_kwh",
     "soc_start",
     "soc_end",
     "cost",
@@ -98,7 +98,7 @@ class FleetRun:
     trip_departure_s: NDArray[np.float64]
     trip_duration_s: NDArray[np.float64]
     trip_distance_km: NDArray[np.float64]
-    trip_energy_kwh: NDArray[np.float64]
+    trip_energy_used_kwh: NDArray[np.float64]
     trip_wheel_kwh: NDArray[np.float64]
     trip_missed_s: NDArray[np.float64]
     trip_soc_start: NDArray[np.float64]
@@ -195,8 +195,8 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     can_charge = (place >= 0) & chargers.can_charge_at[np.maximum(place, 0), np.arange(n_vehicles)]
     anyone_driving: NDArray[np.bool_] = np.any(driving, axis=1)
     charge_kw = np.zeros(n_vehicles)
-    ev_start, ev_plug_in, ev_soc = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
-    ev_grid, ev_stored, ev_cost = np.zeros(n_vehicles), np.zeros(n_vehicles), np.zeros(n_vehicles)
+    ev_arrived, ev_plugged_in, ev_soc = (np.zeros(n_vehicles) for _ in range(3))
+    ev_from_grid, ev_to_battery, ev_cost = (np.zeros(n_vehicles) for _ in range(3))
     trip_start_kwh = np.zeros(len(trips))
     trip_end_kwh = np.zeros(len(trips))
     trip_stranded = np.zeros(len(trips), dtype=bool)
@@ -212,11 +212,11 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         events.add(
             vehicle=who,
             charger=plugged[who],
-            plug_in_s=ev_plug_in[who],
-            start_s=ev_start[who],
+            arrived_s=ev_arrived[who],
+            plugged_in_s=ev_plugged_in[who],
             end_s=np.broadcast_to(end_s, who.shape),
-            grid_kwh=ev_grid[who],
-            stored_kwh=ev_stored[who],
+            energy_from_grid_kwh=ev_from_grid[who],
+            energy_to_battery_kwh=ev_to_battery[who],
             soc_start=ev_soc[who],
             soc_end=energy[who] / cap[who],
             cost=ev_cost[who],
@@ -227,14 +227,14 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     while k < n_steps:
         t_s = k * step_s
         # Arrivals: park at the route end, or at the depot after a recovery.
-        arrived = plan.arriving(k)
-        if len(arrived):
-            veh = trips.vehicle[arrived]
-            trip_end_kwh[arrived] = energy[veh]
+        arriving = plan.arriving(k)
+        if len(arriving):
+            veh = trips.vehicle[arriving]
+            trip_end_kwh[arriving] = energy[veh]
             place[veh] = np.where(
                 stranded_now[veh],
                 chargers.depot_place[veh],
-                chargers.route_end_site[trips.route[arrived]],
+                chargers.route_end_site[trips.route[arriving]],
             )
             can_charge[veh] = (place[veh] >= 0) & chargers.can_charge_at[
                 np.maximum(place[veh], 0), veh
@@ -295,10 +295,10 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
                     who = line[served]
                     plugged[who] = charger[served]
                     free -= np.bincount(charger[served], minlength=n_chargers)
-                    ev_plug_in[who] = arrival_step[who] * float(step_s)
-                    ev_start[who] = float(t_s)
+                    ev_arrived[who] = arrival_step[who] * float(step_s)
+                    ev_plugged_in[who] = float(t_s)
                     ev_soc[who] = energy[who] / cap[who]
-                    ev_grid[who] = ev_stored[who] = ev_cost[who] = 0.0
+                    ev_from_grid[who] = ev_to_battery[who] = ev_cost[who] = 0.0
             waiting = want & (plugged < 0)
         else:
             waiting[:] = False
@@ -331,11 +331,11 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
             grid_kw *= share[site]
             site_load[k] = np.minimum(load, limit)
             inlet_kw = grid_kw * chargers.efficiency[ch]
-            stored_kwh = inlet_kw * eta * step_h
-            energy[on] += stored_kwh
-            charge_kw[on] = stored_kwh / step_h
-            ev_grid[on] += grid_kw * step_h
-            ev_stored[on] += stored_kwh
+            to_battery_kwh = inlet_kw * eta * step_h
+            energy[on] += to_battery_kwh
+            charge_kw[on] = to_battery_kwh / step_h
+            ev_from_grid[on] += grid_kw * step_h
+            ev_to_battery[on] += to_battery_kwh
             ev_cost[on] += grid_kw * step_h * prices.price[price_row[ch], k]
             full = energy[on] >= full_from[on]
             if full.any():
@@ -398,7 +398,7 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
         trip_departure_s=plan.departure_s,
         trip_duration_s=plan.duration_s,
         trip_distance_km=distance,
-        trip_energy_kwh=trip_start_kwh - trip_end_kwh,
+        trip_energy_used_kwh=trip_start_kwh - trip_end_kwh,
         trip_wheel_kwh=wheel,
         trip_missed_s=plan.energy.missed_s[plan.combo],
         trip_soc_start=trip_start_kwh / trip_cap,

@@ -21,7 +21,6 @@ VAN = {
     "max_motor_power_kw": 150,
     "max_regen_power_kw": 60,
     "battery_usable_kwh": 75,
-    "soc_min": 0.05,
     "soc_max": 0.95,
     "reserve_soc": 0.1,
     "max_ac_charge_kw": 11,
@@ -51,7 +50,6 @@ BASE: dict[str, dict[str, Any]] = {
             {
                 "id": "depot_a_dc",
                 "location": [11.50, 48.10],
-                "kind": "depot",
                 "power_kw": 150,
                 "current": "DC",
                 "ports": 2,
@@ -60,7 +58,6 @@ BASE: dict[str, dict[str, Any]] = {
             {
                 "id": "hub_ac",
                 "location": [11.60, 48.14],
-                "kind": "en_route",
                 "power_kw": 22,
                 "current": "AC",
                 "site": "hub",

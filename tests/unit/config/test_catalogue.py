@@ -88,9 +88,21 @@ MALFORMED: list[tuple[str, Callable[[Docs], object], dict[str, str], str]] = [
     ),
     (
         "soc bounds misordered",
-        lambda d: _vehicle(d).update(soc_min=0.5, reserve_soc=0.1),
+        lambda d: _vehicle(d).update(reserve_soc=0.95),
         {},
-        "vehicles.yaml: vehicle 'van': SoC bounds must satisfy soc_min <= reserve_soc < soc_max",
+        "vehicles.yaml: vehicle 'van': SoC bounds must satisfy reserve_soc < soc_max",
+    ),
+    (
+        "retired vehicle field soc_min",
+        lambda d: _vehicle(d).update(soc_min=0.0),
+        {},
+        "vehicles.yaml: vehicle 'van' field 'soc_min': Extra inputs are not permitted",
+    ),
+    (
+        "retired charger field kind",
+        lambda d: d["chargers.yaml"]["chargers"][0].update(kind="depot"),
+        {},
+        "chargers.yaml: charger 'depot_a_dc' field 'kind': Extra inputs are not permitted",
     ),
     (
         "duplicate id",

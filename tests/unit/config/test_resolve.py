@@ -125,7 +125,6 @@ def test_inline_entries_replace_catalogue_entries_by_id_and_add_new_ones(
             {
                 "id": "hub_dc",
                 "location": [11.6, 48.14],
-                "kind": "en_route",
                 "power_kw": 300,
                 "current": "DC",
                 "site": "hub",
@@ -213,7 +212,6 @@ def test_inline_problems_are_all_reported_against_the_request(
             {
                 "id": "c",
                 "location": [11.6, 48.14],
-                "kind": "depot",
                 "power_kw": 50,
                 "current": "DC",
                 "site": "nowhere",

@@ -35,7 +35,6 @@ def vehicle(**changes: Any) -> VehicleSpec:
         max_motor_power_kw=150,
         max_regen_power_kw=80,
         battery_usable_kwh=100,
-        soc_min=0.0,
         soc_max=1.0,
         reserve_soc=0.1,
         max_ac_charge_kw=11,
@@ -64,7 +63,6 @@ def charger(charger_id: str = "dc", **changes: Any) -> ChargerSpec:
     base: dict[str, Any] = dict(
         id=charger_id,
         location=DEPOT,
-        kind="depot",
         power_kw=50,
         current="DC",
         ports=1,

@@ -11,19 +11,19 @@ def check_invariants(run: FleetRun, capacity_kwh: dict[str, float]) -> None:
     vehicle = events["vehicle"].astype(int)
     cap = np.array([capacity_kwh[t] for t in run.index.vehicle_types])
     n = len(run.index.vehicle_ids)
-    charged = np.bincount(vehicle, weights=events["stored_kwh"], minlength=n)
-    driven = np.bincount(run.trip_vehicle, weights=run.trip_energy_kwh, minlength=n)
+    to_battery = np.bincount(vehicle, weights=events["energy_to_battery_kwh"], minlength=n)
+    driven = np.bincount(run.trip_vehicle, weights=run.trip_energy_used_kwh, minlength=n)
     stored_change = (run.soc_end - run.soc_start) * cap
-    np.testing.assert_allclose(charged - driven, stored_change, atol=1e-6)
+    np.testing.assert_allclose(to_battery - driven, stored_change, atol=1e-6)
 
     assert (run.series_soc >= -1e-9).all() and (run.series_soc <= 1 + 1e-9).all()
     assert (run.min_soc >= -1e-9).all()
     assert (run.site_load_kw <= run.site_limit_kw + 1e-6).all()
-    assert (events["grid_kwh"] >= events["stored_kwh"] - 1e-9).all()
+    assert (events["energy_from_grid_kwh"] >= events["energy_to_battery_kwh"] - 1e-9).all()
 
     for c, ports in enumerate(run.charger_ports):
         on = events["charger"] == c
-        starts, ends = events["start_s"][on], events["end_s"][on]
+        starts, ends = events["plugged_in_s"][on], events["end_s"][on]
         moments = np.concatenate([starts, ends])
         change = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
         order = np.lexsort((change, moments))  # a port freed and taken at t: free it first
@@ -32,9 +32,9 @@ def check_invariants(run: FleetRun, capacity_kwh: dict[str, float]) -> None:
     trip_end = run.trip_departure_s + run.trip_duration_s
     for v in range(n):
         mine = np.flatnonzero(vehicle == v)
-        order = mine[np.argsort(events["start_s"][mine])]
-        starts, ends = events["start_s"][order], events["end_s"][order]
-        assert (events["plug_in_s"][order] <= starts + 1e-9).all()
+        order = mine[np.argsort(events["plugged_in_s"][mine])]
+        starts, ends = events["plugged_in_s"][order], events["end_s"][order]
+        assert (events["arrived_s"][order] <= starts + 1e-9).all()
         assert (starts <= ends + 1e-9).all()
         assert (ends[:-1] <= starts[1:] + 1e-9).all()
         trips = run.trip_vehicle == v

@@ -22,9 +22,9 @@ def at_half(vehicle_id: str) -> FleetVehicle:
 def test_flat_power_charge_takes_energy_over_power(make: Make) -> None:
     # 100 kWh battery from 50 % to 100 % at 50 kW, lossless: 50 kWh / 50 kW = 1 h exactly.
     run = simulate_fleet(make([at_half("a")]))
-    assert run.events["start_s"].tolist() == [0.0]
+    assert run.events["plugged_in_s"].tolist() == [0.0]
     assert math.isclose(run.events["end_s"][0], 3600.0)
-    assert math.isclose(run.events["stored_kwh"][0], 50.0)
+    assert math.isclose(run.events["energy_to_battery_kwh"][0], 50.0)
     assert math.isclose(run.soc_end[0], 1.0)
 
 
@@ -51,8 +51,8 @@ def test_tapering_curve_matches_the_exponential_solution(make: Make) -> None:
 
 def test_second_vehicle_waits_exactly_as_long_as_the_first_charges(make: Make) -> None:
     run = simulate_fleet(make([at_half("a"), at_half("b")]))
-    starts, ends = run.events["start_s"], run.events["end_s"]
-    waits = starts - run.events["plug_in_s"]
+    starts, ends = run.events["plugged_in_s"], run.events["end_s"]
+    waits = starts - run.events["arrived_s"]
     assert starts.tolist() == [0.0, 3600.0]
     assert ends == pytest.approx([3600.0, 7200.0])
     assert waits[1] == pytest.approx(ends[0] - starts[0])
@@ -60,7 +60,7 @@ def test_second_vehicle_waits_exactly_as_long_as_the_first_charges(make: Make) -
 
 def test_queue_is_first_come_by_vehicle_id_on_ties(make: Make) -> None:
     run = simulate_fleet(make([at_half("b"), at_half("a")]))
-    first = int(run.events["vehicle"][run.events["start_s"].argmin()])
+    first = int(run.events["vehicle"][run.events["plugged_in_s"].argmin()])
     assert run.index.vehicle_ids[first] == "a"
 
 
@@ -77,15 +77,16 @@ def test_site_limit_shares_power_and_is_never_exceeded(make: Make) -> None:
     assert all(math.isclose(e, 150 / 100 * 3600) for e in run.events["end_s"])
 
 
-def test_charging_losses_make_grid_energy_exceed_stored(make: Make) -> None:
+def test_charging_losses_make_grid_energy_exceed_energy_to_battery(make: Make) -> None:
     request = make(
         [at_half("a")],
         vehicles=[vehicle(battery_efficiency=0.95)],
         chargers=[charger(efficiency=0.9)],
     )
     run = simulate_fleet(request)
-    stored, grid = run.events["stored_kwh"][0], run.events["grid_kwh"][0]
-    assert math.isclose(stored, 50.0, rel_tol=1e-9)
+    to_battery = run.events["energy_to_battery_kwh"][0]
+    grid = run.events["energy_from_grid_kwh"][0]
+    assert math.isclose(to_battery, 50.0, rel_tol=1e-9)
     assert math.isclose(grid, 50.0 / (0.95 * 0.9), rel_tol=1e-9)
 
 
@@ -98,9 +99,9 @@ def test_vehicle_ac_limit_caps_an_ac_charger(make: Make) -> None:
 def test_cost_is_grid_energy_times_price(make: Make) -> None:
     result = simulate(make([at_half("a")])).model()
     event = result.charging_events[0]
-    assert math.isclose(event.cost, event.energy_kwh * 0.3)
+    assert math.isclose(event.cost, event.energy_from_grid_kwh * 0.3)
     assert math.isclose(result.metadata.kpis.charging_cost, 15.0)
-    assert event.plug_in == START
+    assert event.arrived == event.plugged_in == START
 
 
 def test_no_charger_in_reach_means_no_charging(make: Make) -> None:
@@ -124,6 +125,6 @@ def test_a_full_vehicle_stands_still_until_its_next_trip(make: Make) -> None:
     assert np.all(run.series_odometer_km[idle, 0] == 0.0)
     assert run.series_state[idle.stop, 0] == DRIVING
     # Back from the loop it charges again: the idle stretch did not skip the arrival.
-    assert len(run.events["start_s"]) == 2
-    assert run.events["start_s"][1] > 8 * 3600
+    assert len(run.events["plugged_in_s"]) == 2
+    assert run.events["plugged_in_s"][1] > 8 * 3600
     assert math.isclose(run.soc_end[0], 1.0)

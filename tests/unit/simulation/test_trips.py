@@ -53,13 +53,13 @@ def test_trip_draws_the_energy_the_physics_gives(make: Make) -> None:
     run = simulate_fleet(request)
     trace = drive_trace(route)
     expected = float(trace_energy(vehicle(), trace.speed_mps, trace.grade, trace.dt_s).net_kwh[0])
-    assert run.trip_energy_kwh[0] == pytest.approx(expected, rel=1e-9)
+    assert run.trip_energy_used_kwh[0] == pytest.approx(expected, rel=1e-9)
     assert run.trip_distance_km[0] == pytest.approx(20.0, abs=0.05)
     assert run.trip_soc_end[0] == pytest.approx(1.0 - expected / 100.0, rel=1e-9)
     assert not run.trip_stranded[0]
     # The envelope reports the same trip, rounded to FLOAT_DECIMALS.
     result = simulate(request)
-    assert result.model().trips[0].energy_kwh == round(expected, FLOAT_DECIMALS)
+    assert result.model().trips[0].energy_used_kwh == round(expected, FLOAT_DECIMALS)
     assert result.metadata.kpis.feasible
 
 
@@ -110,7 +110,7 @@ def test_no_charging_while_driving(make: Make) -> None:
     )
     run = simulate_fleet(request)
     trips = np.stack([run.trip_departure_s, run.trip_departure_s + run.trip_duration_s], 1)
-    for start, end in zip(run.events["start_s"], run.events["end_s"], strict=True):
+    for start, end in zip(run.events["plugged_in_s"], run.events["end_s"], strict=True):
         for leave, back in trips:
             assert end <= leave + 1e-6 or start >= back - 1e-6
     assert math.isclose(run.soc_end[0], 1.0)
