@@ -105,8 +105,8 @@ async def insert_jobs(url: str, count: int) -> list[str]:
     connection = await asyncpg.connect(driver_dsn(url))
     try:
         await connection.executemany(
-            "INSERT INTO simulations (fleet_id, status, request_hash, request, attempts)"
-            " VALUES ($1, $2, $3, $4::jsonb, 1)",
+            "INSERT INTO simulations (fleet_id, status, request_hash, input_digest, request,"
+            " attempts) VALUES ($1, $2, $3, $3, $4::jsonb, 1)",
             rows,
         )
         return [str(r["id"]) for r in await connection.fetch("SELECT id FROM simulations")]

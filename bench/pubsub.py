@@ -35,11 +35,14 @@ from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from fleetsim import runner
-from fleetsim.config import request_hash
+from fleetsim.config import load_catalogue
 from fleetsim.db import database_url_from_env
 from fleetsim.models import SimulationRequest
 
 ROOT = Path(__file__).resolve().parents[1]
+CONFIG_DIR = ROOT / "config"
+CATALOGUE = load_catalogue(CONFIG_DIR)
+"""The bundled reference data, to give each job the id the worker will give it."""
 JAR = "/usr/lib/google-cloud-sdk/platform/pubsub-emulator/lib/cloud-pubsub-emulator-*-all.jar"
 PROJECT = "fleetsim-bench"
 TOKEN = "bench-token"
@@ -108,7 +111,9 @@ def cpu_seconds(group: int) -> float:
 def small_job(step_s: int) -> tuple[bytes, uuid.UUID]:
     body = {**SMALL_JOB, "fleet_id": str(uuid.uuid4()), "step_s": step_s}
     body["time_series_resolution_s"] = max(step_s, 300)
-    job_id = runner.job_id_for(request_hash(SimulationRequest.model_validate(body)))
+    request = SimulationRequest.model_validate(body)
+    resolved = runner.resolve(request, CATALOGUE, CONFIG_DIR)
+    job_id = runner.job_id_for(request.effective_fleet_id, resolved.input_digest)
     return json.dumps({**body, "mode": "db"}).encode(), job_id
 
 

@@ -33,6 +33,7 @@ export const simulations = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     fleetId: uuid("fleet_id").notNull(),
     status: text("status", { enum: jobStatuses }).notNull().default("queued"),
+    /** sha256 of the request body as sent: for reference, not the job's identity. */
     requestHash: text("request_hash").notNull(),
     idempotencyKey: text("idempotency_key"),
     feasible: boolean("feasible"),
@@ -51,9 +52,11 @@ export const simulations = pgTable(
     chargingEvents: jsonb("charging_events").$type<Schemas["ChargingEvent"][]>(),
     mode: text("mode", { enum: jobModes }).notNull().default("db"),
     resultUri: text("result_uri"),
+    /** The job's identity with `fleetId`: sha256 of the resolved input, model and schema version. */
+    inputDigest: text("input_digest").notNull(),
   },
   (t) => [
-    unique("uq_simulations_request_hash").on(t.requestHash),
+    unique("uq_simulations_fleet_id_input_digest").on(t.fleetId, t.inputDigest),
     unique("uq_simulations_idempotency_key").on(t.idempotencyKey),
     check("ck_simulations_status", sql`${t.status} IN ('queued', 'running', 'succeeded', 'failed')`),
     check("ck_simulations_attempts", sql`${t.attempts} >= 0`),

@@ -3,14 +3,17 @@
 import asyncio
 import json
 import uuid
+from functools import cache
 from typing import Any
 
 import asyncpg
 
 from fleetsim import runner
-from fleetsim.config import request_hash
+from fleetsim.config import Catalogue, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS
 from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
+
+from .support import CONFIG_DIR
 
 
 async def finished(db: asyncpg.Connection, job_id: uuid.UUID, timeout_s: float = 30) -> Any:
@@ -38,6 +41,19 @@ def direct(body: dict[str, Any], mode: str = "db") -> bytes:
     return json.dumps({**body, "mode": mode}).encode()
 
 
+@cache
+def bundled_catalogue() -> Catalogue:
+    """config/ without overrides, as the workers of these tests load it."""
+    return load_catalogue(CONFIG_DIR)
+
+
+def input_digest_of(body: dict[str, Any]) -> str:
+    """The input digest of this request resolved against config/."""
+    request = SimulationRequest.model_validate(body)
+    return runner.resolve(request, bundled_catalogue(), CONFIG_DIR).input_digest
+
+
 def job_id_of(body: dict[str, Any]) -> uuid.UUID:
-    """The id every door gives this request."""
-    return runner.job_id_for(request_hash(SimulationRequest.model_validate(body)))
+    """The id every door gives this request against config/: its fleet and input digest."""
+    fleet_id = SimulationRequest.model_validate(body).effective_fleet_id
+    return runner.job_id_for(fleet_id, input_digest_of(body))

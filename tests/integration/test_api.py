@@ -15,6 +15,7 @@ from fleetsim.config import load_catalogue, request_hash
 from fleetsim.models import JobMessage, SimulationRequest
 from fleetsim.pubsub.publisher import PublishError
 
+from .jobs import input_digest_of, job_id_of
 from .support import API_KEY, CONFIG_DIR, FAILING_REQUEST, create_app, free_port, make_settings
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +30,7 @@ def cli_bytes(body: dict[str, Any]) -> bytes:
 
 
 def with_fleet(body: dict[str, Any]) -> dict[str, Any]:
-    """A request of its own: a fresh fleet id gives a new request hash, so a new job."""
+    """A request of its own: a job is its fleet's input, so a fresh fleet id gives a new job."""
     return {**body, "fleet_id": str(uuid.uuid4())}
 
 
@@ -141,8 +142,7 @@ async def test_submit_poll_fetch_gives_the_cli_bytes(
     accepted = response.json()
     assert accepted["status"] == "queued"
     assert response.headers["location"] == f"/v1/simulations/{accepted['job_id']}"
-    request = SimulationRequest.model_validate(body)
-    assert accepted["job_id"] == str(runner.job_id_for(request_hash(request)))  # as the CLI
+    assert accepted["job_id"] == str(job_id_of(body))  # as the CLI's
 
     job = await wait_for(client, accepted["job_id"])
     assert job["status"] == "succeeded", job
@@ -155,12 +155,16 @@ async def test_submit_poll_fetch_gives_the_cli_bytes(
     assert result.status_code == 200
     assert result.content == cli_bytes(body)
     assert job["feasible"] == json.loads(result.content)["metadata"]["kpis"]["feasible"]
+    assert json.loads(result.content)["metadata"]["input_digest"] == input_digest_of(body)
     row = await db.fetchrow(
-        "SELECT error IS NULL AS no_error, lease_until FROM simulations WHERE id = $1",
+        "SELECT error IS NULL AS no_error, lease_until, input_digest, request_hash"
+        " FROM simulations WHERE id = $1",
         uuid.UUID(accepted["job_id"]),
     )
     assert row["no_error"]  # SQL NULL, not a JSON null
     assert row["lease_until"] is None
+    assert row["input_digest"] == input_digest_of(body)  # the identity
+    assert row["request_hash"] == request_hash(SimulationRequest.model_validate(body))
 
 
 async def test_same_idempotency_key_gives_one_job(
@@ -262,6 +266,7 @@ async def insert_job(db: asyncpg.Connection, fleet_id: uuid.UUID, **columns: Any
     values: dict[str, Any] = {
         "fleet_id": fleet_id,
         "request_hash": f"direct-{uuid.uuid4()}",
+        "input_digest": f"direct-{uuid.uuid4()}",
         "request": json.dumps(SMOKE),
         **columns,
     }

@@ -58,7 +58,8 @@ async def queued_job(sink: PostgresSink) -> uuid.UUID:
         job_id=uuid.uuid4(),
         fleet_id=uuid.UUID(request["fleet_id"]),
         request=request,
-        request_hash=str(uuid.uuid4()),
+        input_digest=f"test:{uuid.uuid4()}",
+        request_hash=f"test:{uuid.uuid4()}",
     )
     assert created.created
     return created.job.job_id

@@ -211,8 +211,9 @@ async def test_requeue_republishes_jobs_whose_message_was_lost(
     for body, age in ((lost, "1 hour"), (recent, "1 second")):
         ids.append(
             await pubsub_db.fetchval(
-                "INSERT INTO simulations (fleet_id, request_hash, request, mode, updated_at)"
-                f" VALUES ($1, $2, $3, 'gcs', now() - interval '{age}') RETURNING id",
+                "INSERT INTO simulations"
+                " (fleet_id, request_hash, input_digest, request, mode, updated_at)"
+                f" VALUES ($1, $2, $2, $3, 'gcs', now() - interval '{age}') RETURNING id",
                 uuid.UUID(body["fleet_id"]),
                 f"requeue-{uuid.uuid4()}",
                 json.dumps(body),

@@ -36,7 +36,8 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         max_length=255,
         pattern=r"^[\x21-\x7e]+$",
-        description="the same key (or, without one, the same request) gives the same job",
+        description="the same key gives the same job; without one, so does the same request "
+        "while the configuration is unchanged",
     ),
 ]
 
@@ -105,8 +106,9 @@ async def submit(
         Query(description="where the result goes: the job row (db) or FLEETSIM_GCS_BUCKET (gcs)"),
     ] = "db",
 ) -> Accepted:
-    """Queue the run and answer at once; a repeated submit returns the same job (whose mode
-    is the first submission's)."""
+    """Queue the run and answer at once. A job is its fleet's resolved input: a repeated
+    submit returns the same job (whose mode is the first submission's) until the
+    configuration or the model version changes, and then a new one."""
     if mode == "gcs" and services.objects is None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
@@ -117,6 +119,7 @@ async def submit(
         job_id=job_id_for(request.effective_fleet_id, resolved.input_digest),  # as the CLI's
         fleet_id=request.effective_fleet_id,
         request=request.model_dump(mode="json", exclude_unset=True),
+        input_digest=resolved.input_digest,
         request_hash=resolved.request_hash,
         idempotency_key=idempotency_key,
         mode=mode,

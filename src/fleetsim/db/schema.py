@@ -1,4 +1,7 @@
-"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts."""
+"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts.
+
+A job is identified by (`fleet_id`, `input_digest`): the digest of its resolved input, model
+and schema version. `request_hash` (the raw body's) is kept for reference only."""
 
 from typing import get_args
 
@@ -25,6 +28,7 @@ simulations = sa.Table(
     sa.Column("fleet_id", UUID(as_uuid=True), nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="queued"),
     sa.Column("request_hash", sa.Text, nullable=False),
+    sa.Column("input_digest", sa.Text, nullable=False),
     sa.Column("idempotency_key", sa.Text, nullable=True),
     sa.Column("feasible", sa.Boolean, nullable=True),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -42,7 +46,7 @@ simulations = sa.Table(
     sa.Column("mode", sa.Text, nullable=False, server_default="db"),
     sa.Column("result_uri", sa.Text, nullable=True),
     *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
-    sa.UniqueConstraint("request_hash", name="uq_simulations_request_hash"),
+    sa.UniqueConstraint("fleet_id", "input_digest", name="uq_simulations_fleet_id_input_digest"),
     sa.UniqueConstraint("idempotency_key", name="uq_simulations_idempotency_key"),
     sa.CheckConstraint(
         "status IN (" + ", ".join(f"'{s}'" for s in JOB_STATUSES) + ")",

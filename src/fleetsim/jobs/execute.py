@@ -1,4 +1,9 @@
-"""Run one job: claim it, simulate in a thread, record the result or the error."""
+"""Run one job: claim it, simulate in a thread, record the result or the error.
+
+A job is run from its stored request, resolved again here. A result is recorded only under
+the job it identifies: when the configuration (or the model version) changed since the job
+was submitted, the run's input digest is not the job's and the job fails with InputChanged.
+"""
 
 import asyncio
 import logging
@@ -11,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from fleetsim.jobs.errors import NoBucketError, job_error
 from fleetsim.models import CanonicalResult, SimulationRequest
+from fleetsim.models.job import JobError
 from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
 from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE, Claim, PostgresSink, Refusal
 
@@ -44,7 +50,8 @@ async def execute(
 ) -> Outcome:
     """Claim, run and record one job: in its row (mode db) or in `objects` (mode gcs).
 
-    An exception from the simulation (invalid input included) fails the job with that error.
+    An exception from the simulation (invalid input included) fails the job with that error;
+    so does a result whose input digest is not the job's (InputChanged), which is not recorded.
     Database and bucket errors propagate so the caller can retry the delivery; the claim is
     released first (when the database still answers), so the retry need not wait out the lease.
     """
@@ -75,13 +82,16 @@ async def _run(
         request = SimulationRequest.model_validate(claim.request)
         result = await asyncio.to_thread(simulate, request)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
-        return await _fail(sink, claim, exc, extra)
+        return await _fail(sink, claim, job_error(exc), extra)
+    if result.metadata.input_digest != claim.input_digest:
+        changed = input_changed(claim.input_digest, result.metadata.input_digest)
+        return await _fail(sink, claim, changed, extra, exc_info=False)
     result_uri = None
     if claim.mode == "gcs":
         try:
             result_uri = await _write_object(claim, result, objects)
         except (NoBucketError, ResultMismatchError) as exc:  # retrying cannot help
-            return await _fail(sink, claim, exc, extra)
+            return await _fail(sink, claim, job_error(exc), extra)
     if not await sink.complete(claim, result, result_uri=result_uri):
         logger.warning("job result discarded: the claim was taken over", extra=extra)
         return Outcome.LOST
@@ -108,9 +118,27 @@ async def _write_object(claim: Claim, result: CanonicalResult, objects: GcsSink 
     return await asyncio.to_thread(objects.write, claim.fleet_id, claim.job_id, data)
 
 
-async def _fail(sink: PostgresSink, claim: Claim, exc: Exception, extra: dict[str, Any]) -> Outcome:
-    error = job_error(exc)
-    logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=True)
+def input_changed(job_digest: str, run_digest: str) -> JobError:
+    """The error of a job whose request now resolves to another input than at submission."""
+    return JobError(
+        type="InputChanged",
+        message="the configuration (or the model version) changed since this job was "
+        f"submitted: its request now resolves to input digest {run_digest}, not the job's "
+        f"{job_digest}; submit the request again (with a new Idempotency-Key or job id if it "
+        "had one), which gives a new job",
+    )
+
+
+async def _fail(
+    sink: PostgresSink,
+    claim: Claim,
+    error: JobError,
+    extra: dict[str, Any],
+    *,
+    exc_info: bool = True,
+) -> Outcome:
+    """Record `error` on the claimed job; `exc_info`: log the exception being handled."""
+    logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=exc_info)
     return Outcome.FAILED if await sink.fail(claim, error) else Outcome.LOST
 
 

@@ -1,8 +1,9 @@
 """The mode-aware runner (DESIGN §6): one resolved request through the local, db or gcs sink.
 
 `local` writes `<out>/<job_id>/result.json`. `db` and `gcs` go the way a queued job goes:
-create the job row (idempotent on the request hash, with the id every door gives the same
-request), claim it, run it and record the result in the row or in the bucket.
+create the job row (idempotent on the fleet and input digest, with the id every door gives
+the same resolved request), claim it, run it and record the result in the row or in the
+bucket. The job id changes with the configuration, so a config change never reuses a result.
 """
 
 import asyncio
@@ -93,6 +94,7 @@ async def _run_as_job(
                 job_id=job_id,
                 fleet_id=request.effective_fleet_id,
                 request=request.model_dump(mode="json", exclude_unset=True),
+                input_digest=resolved.input_digest,
                 request_hash=resolved.request_hash,
                 mode=mode,
             )
@@ -100,7 +102,7 @@ async def _run_as_job(
             await execute(
                 sink,
                 job_id,
-                lambda _: runner.simulate(resolved),  # the row holds this same request
+                lambda _: runner.simulate(resolved),  # the row's request resolves to it
                 max_attempts=settings.max_attempts,
                 lease_s=settings.lease_s,
                 objects=objects,

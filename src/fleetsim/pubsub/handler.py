@@ -6,23 +6,26 @@ is acknowledged once it is handled for good (the job succeeded or failed, it was
 or it can never be handled) and redelivered after transient faults.
 
 The job row is the truth: its request and its mode (not the message's) decide what runs and
-where the result goes, so a message can only trigger work, never change it.
+where the result goes, so a message can only trigger work, never change it. A request
+published straight to the topic is resolved first, so its job has the id and input digest
+the API gives the same request against the same configuration.
 """
 
 import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from fleetsim.config import request_hash
+from fleetsim.config import ConfigErrors, request_hash
 from fleetsim.jobs.errors import validation_problems
 from fleetsim.jobs.execute import Outcome, Simulate, execute
 from fleetsim.logs import request_id_var
+from fleetsim.models import ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobError
 from fleetsim.models.message import (
     REQUEST_ID_ATTRIBUTE,
@@ -47,6 +50,11 @@ TRANSIENT: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, *GCS_UNAVAILABL
 
 UNKNOWN_FLEET = UUID(int=0)
 """Fleet id of a job made for a message so broken that its request names no fleet."""
+INVALID_DIGEST_PREFIX = "invalid:"
+"""Input digest of a job whose message or request cannot run, followed by a hash of it."""
+
+Resolve = Callable[[SimulationRequest], ResolvedRequest]
+"""Blocking: resolves a request against the catalogue; raises ConfigErrors."""
 
 
 class Verdict(StrEnum):
@@ -64,12 +72,14 @@ class Handler:
         sink: PostgresSink,
         simulate: Simulate,
         *,
+        resolve: Resolve,
         objects: GcsSink | None,
         max_attempts: int,
         lease_s: float,
     ) -> None:
         self._sink = sink
         self._simulate = simulate
+        self._resolve = resolve
         self._objects = objects
         self._max_attempts = max_attempts
         self._lease_s = lease_s
@@ -141,15 +151,33 @@ class Handler:
 
     async def _create(self, message: DirectRequest, message_id: str) -> UUID | None:
         """The job of a request published without a row: keyed by the publisher's job id
-        (also its idempotency key) or else by the request hash, as the API keys a submit."""
-        digest = request_hash(message.request)
+        (also its idempotency key) or else, as the API keys a submit, by its fleet and the
+        input digest it resolves to here.
+
+        A request that does not resolve still gets its job, keyed by `invalid:<request
+        hash>`, so that whoever polls it learns why: running it fails it with the problems.
+        """
+        raw_hash = request_hash(message.request)
+        fleet_id = message.request.effective_fleet_id
         key = str(message.job_id) if message.job_id is not None else None
         try:
+            resolved = await asyncio.to_thread(self._resolve, message.request)
+        except ConfigErrors as exc:
+            digest = INVALID_DIGEST_PREFIX + raw_hash
+            logger.info(
+                "request published to the topic does not resolve: its job will fail: %s",
+                exc,
+                extra={"message_id": message_id, "job_id": key},
+            )
+        else:
+            digest = resolved.input_digest
+        try:
             created = await self._sink.create(
-                job_id=message.job_id or job_id_for(message.request.effective_fleet_id, digest),
-                fleet_id=message.request.effective_fleet_id,
+                job_id=message.job_id or job_id_for(fleet_id, digest),
+                fleet_id=fleet_id,
                 request=message.request.model_dump(mode="json", exclude_unset=True),
-                request_hash=digest,
+                input_digest=digest,
+                request_hash=raw_hash,
                 idempotency_key=key,
                 mode=message.mode,
             )
@@ -187,12 +215,14 @@ class Handler:
             return
         if await self._sink.get(job_id) is None:
             payload = _json_or_none(data)
+            digest = INVALID_DIGEST_PREFIX + hashlib.sha256(data or b"").hexdigest()
             try:
                 created = await self._sink.create(
                     job_id=job_id,
                     fleet_id=_fleet_id(payload),
                     request=payload if isinstance(payload, dict) else {},
-                    request_hash="invalid:" + hashlib.sha256(data or b"").hexdigest(),
+                    input_digest=digest,
+                    request_hash=digest,
                     idempotency_key=str(job_id),
                 )
             except IdempotencyConflictError as exc:

@@ -28,15 +28,23 @@ async def open_handler(
     )
     config_dir = settings.config_dir
 
+    def resolve(request: SimulationRequest) -> ResolvedRequest:
+        return runner.resolve(request, catalogue, config_dir)
+
     def run(request: SimulationRequest) -> CanonicalResult:
-        return simulate(runner.resolve(request, catalogue, config_dir))
+        return simulate(resolve(request))
 
     opened = None
     if objects is None and settings.gcs_bucket is not None:
         objects = opened = GcsSink.open(settings.gcs_bucket, project=settings.project)
     sink = await PostgresSink.open(settings.database_url)
     handler = Handler(
-        sink, run, objects=objects, max_attempts=settings.max_attempts, lease_s=settings.lease_s
+        sink,
+        run,
+        resolve=resolve,
+        objects=objects,
+        max_attempts=settings.max_attempts,
+        lease_s=settings.lease_s,
     )
     try:
         yield handler

@@ -65,7 +65,8 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
 
 
 class IdempotencyConflictError(Exception):
-    """An Idempotency-Key already names a job for a different request."""
+    """An Idempotency-Key already names a job for a different request: neither the same body
+    nor the same fleet and resolved input."""
 
     def __init__(self, key: str, job_id: UUID) -> None:
         self.key = key
@@ -101,6 +102,8 @@ class Claim:
     request: dict[str, Any]
     fleet_id: UUID
     mode: JobMode
+    input_digest: str
+    """The job's identity (with the fleet id): a result for another digest is not its result."""
 
 
 @dataclass(frozen=True)
@@ -215,14 +218,18 @@ class PostgresSink:
         job_id: UUID,
         fleet_id: UUID,
         request: dict[str, Any],
+        input_digest: str,
         request_hash: str,
         idempotency_key: str | None = None,
         mode: JobMode = "db",
     ) -> Created:
-        """Insert a queued job, or return the job that already has this key or request hash
-        (whatever its mode: the first submission's mode stays the job's).
+        """Insert a queued job, or return the job that already has this key, or else this
+        fleet and input digest (whatever its mode: the first submission's mode stays the job's).
+        `request_hash`, the raw body's, is stored for reference.
 
-        Raises IdempotencyConflictError when the key names a job for another request.
+        Raises IdempotencyConflictError when the key names a job of another request: neither
+        the same body nor the same fleet and input. A retry keeps its job even when the
+        configuration changed since.
         """
         insert = (
             pg_insert(simulations)
@@ -231,17 +238,18 @@ class PostgresSink:
                 fleet_id=fleet_id,
                 request=request,
                 request_hash=request_hash,
+                input_digest=input_digest,
                 idempotency_key=idempotency_key,
                 mode=mode,
             )
             .on_conflict_do_nothing()
             .returning(*JOB_COLUMNS)
         )
-        same = _t.request_hash == request_hash
+        same = sa.and_(_t.fleet_id == fleet_id, _t.input_digest == input_digest)
         if idempotency_key is not None:
             same = sa.or_(same, _t.idempotency_key == idempotency_key)
         existing = (
-            sa.select(*JOB_COLUMNS, _t.request_hash, _t.idempotency_key)
+            sa.select(*JOB_COLUMNS, _t.request_hash, _t.input_digest, _t.idempotency_key)
             .where(same)
             .order_by(sa.case((_t.idempotency_key == idempotency_key, 0), else_=1))
             .limit(1)
@@ -253,12 +261,15 @@ class PostgresSink:
             # A new statement sees the conflicting row once its inserter has committed.
             found = (await conn.execute(existing)).first()
         if found is None:
-            raise RuntimeError(f"job with request hash {request_hash} vanished during insert")
+            raise RuntimeError(
+                f"job of fleet {fleet_id} with input digest {input_digest} vanished during insert"
+            )
         job = _job(found._mapping)
         if (
             idempotency_key is not None
             and found.idempotency_key == idempotency_key
             and found.request_hash != request_hash
+            and (found.fleet_id, found.input_digest) != (fleet_id, input_digest)
         ):
             raise IdempotencyConflictError(idempotency_key, job.job_id)
         return Created(job, created=False)
@@ -279,7 +290,7 @@ class PostgresSink:
                 started_at=now,
                 updated_at=now,
             )
-            .returning(_t.attempts, _t.request, _t.fleet_id, _t.mode)
+            .returning(_t.attempts, _t.request, _t.fleet_id, _t.mode, _t.input_digest)
         )
         give_up = JobError(
             type="MaxAttemptsExceeded",
@@ -294,7 +305,9 @@ class PostgresSink:
         async with self._engine.connect() as conn:
             row = (await conn.execute(claim)).first()
             if row is not None:
-                return Claim(job_id, row.attempts, row.request, row.fleet_id, row.mode)
+                return Claim(
+                    job_id, row.attempts, row.request, row.fleet_id, row.mode, row.input_digest
+                )
             if (await conn.execute(exhaust)).first() is not None:
                 return Refusal.EXHAUSTED
             status = await conn.scalar(sa.select(_t.status).where(_t.id == job_id))
