@@ -118,8 +118,9 @@ export interface paths {
         put?: never;
         /**
          * Submit a simulation job
-         * @description Queue the run and answer at once; a repeated submit returns the same job (whose mode
-         *     is the first submission's).
+         * @description Queue the run and answer at once. A job is its fleet's resolved input: a repeated
+         *     submit returns the same job (whose mode is the first submission's) until the
+         *     configuration or the model version changes, and then a new one.
          */
         post: operations["submit_v1_simulations_post"];
         delete?: never;
@@ -228,11 +229,6 @@ export interface components {
             efficiency?: number;
             /** Id */
             id: string;
-            /**
-             * Kind
-             * @enum {string}
-             */
-            kind: "depot" | "en_route";
             /** Location */
             location: [
                 number,
@@ -260,46 +256,62 @@ export interface components {
             /** Tariff */
             tariff?: string | null;
         };
-        /** ChargingEvent */
+        /**
+         * ChargingEvent
+         * @description One stay at a charger: queued from `arrived`, on a port from `plugged_in` to `end`.
+         */
         ChargingEvent: {
+            /**
+             * Arrived
+             * Format: date-time
+             * @description joined the charger queue
+             */
+            arrived: string;
             /** Charger Id */
             charger_id: string;
-            /** Cost */
+            /**
+             * Cost
+             * @description energy_from_grid_kwh at each step's price, kpis.currency
+             */
             cost: number;
             /**
              * End
              * Format: date-time
+             * @description left the port: full, departing or end of the run
              */
             end: string;
             /**
-             * Energy Kwh
+             * Energy From Grid Kwh
              * @description drawn from the grid
              */
-            energy_kwh: number;
+            energy_from_grid_kwh: number;
             /**
-             * Energy Stored Kwh
-             * @description stored in the battery
+             * Energy To Battery Kwh
+             * @description stored into the battery
              */
-            energy_stored_kwh: number;
+            energy_to_battery_kwh: number;
             /**
-             * Plug In
+             * Plugged In
              * Format: date-time
-             * @description arrival at the charger
+             * @description got a port; plugged_in - arrived is the wait
              */
-            plug_in: string;
-            /** Soc End */
+            plugged_in: string;
+            /**
+             * Soc End
+             * @description SoC when the port was left
+             */
             soc_end: number;
-            /** Soc Start */
-            soc_start: number;
             /**
-             * Start
-             * Format: date-time
-             * @description port obtained; start - plug_in is the wait
+             * Soc Start
+             * @description SoC when plugged in
              */
-            start: string;
+            soc_start: number;
             /** Vehicle Id */
             vehicle_id: string;
-            /** Wait S */
+            /**
+             * Wait S
+             * @description seconds from arrived to plugged_in
+             */
             wait_s: number;
         };
         /** Counts */
@@ -312,6 +324,25 @@ export interface components {
             trips: number;
             /** Vehicles */
             vehicles: number;
+        };
+        /**
+         * EntryPatch
+         * @description An inline catalogue entry. With the id of a catalogue entry it is a JSON Merge Patch
+         *     (RFC 7396) over that entry: given fields replace, `null` removes a field (its default
+         *     applies), nested objects merge. A new id must be a complete entry. `remove: true` (and
+         *     nothing else) removes the catalogue entry.
+         */
+        EntryPatch: {
+            /** Id */
+            id: string;
+            /**
+             * Remove
+             * @description remove the catalogue entry of this id
+             * @default false
+             */
+            remove?: boolean;
+        } & {
+            [key: string]: unknown;
         };
         /**
          * FleetVehicle
@@ -466,6 +497,7 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        JsonValue: unknown;
         /**
          * Kpis
          * @description Fleet-level answers; energy is kWh, cost in the tariff currency, power kW.
@@ -488,23 +520,26 @@ export interface components {
             currency: string;
             /** Distance Km */
             distance_km: number;
-            /** Energy At Wheels Kwh */
+            /**
+             * Energy At Wheels Kwh
+             * @description positive tractive energy delivered at the wheels (braking not netted)
+             */
             energy_at_wheels_kwh: number;
             /**
-             * Energy Charged Kwh
-             * @description stored into batteries by charging
-             */
-            energy_charged_kwh: number;
-            /**
              * Energy Driven Kwh
-             * @description net battery energy used driving
+             * @description net battery energy used driving: the sum of the trips' energy_used_kwh
              */
             energy_driven_kwh: number;
             /**
-             * Energy Kwh
+             * Energy From Grid Kwh
              * @description drawn from the grid by all chargers
              */
-            energy_kwh: number;
+            energy_from_grid_kwh: number;
+            /**
+             * Energy To Battery Kwh
+             * @description stored into batteries: grid energy less charger and battery losses
+             */
+            energy_to_battery_kwh: number;
             /** Feasible */
             feasible: boolean;
             /**
@@ -543,17 +578,18 @@ export interface components {
         };
         /** Metadata */
         Metadata: {
-            /** Config Digest */
-            config_digest: string;
             counts: components["schemas"]["Counts"];
-            /** Fleetsim Version */
-            fleetsim_version: string;
             /**
              * Float Decimals
              * @default 4
              */
             float_decimals?: number;
             horizon: components["schemas"]["HorizonSummary"];
+            /**
+             * Input Digest
+             * @description sha256 identifying the resolved input, model and schema version: the same digest always gives the same result bytes
+             */
+            input_digest: string;
             kpis: components["schemas"]["Kpis"];
             /** Lineage */
             lineage: {
@@ -561,10 +597,18 @@ export interface components {
                     [key: string]: string;
                 };
             };
-            /** Request Hash */
-            request_hash: string;
+            /**
+             * Model Version
+             * @description the simulation code's results version
+             */
+            model_version: string;
             /** Scenario */
             scenario: string;
+            /**
+             * Schema Version
+             * @description the envelope's shape; see fleetsim.models.versions
+             */
+            schema_version: number;
             /** Strategy */
             strategy: string;
             /** Time Series Resolution S */
@@ -673,7 +717,7 @@ export interface components {
              */
             name?: string;
             /** Schedule */
-            schedule?: components["schemas"]["Trip"][];
+            schedule?: components["schemas"]["Trip-Output"][];
             /** Schedule Csv */
             schedule_csv?: string | null;
             /**
@@ -701,42 +745,87 @@ export interface components {
         };
         /**
          * SimulationRequest
-         * @description What every door accepts: a scenario by name, optionally overridden or extended inline.
+         * @description What every door accepts: a scenario by name, optionally edited.
          *
-         *     Inline vehicles, chargers, sites, tariffs and routes replace catalogue entries of the
-         *     same id and add new ones; the other top-level fields replace the scenario's own.
+         *     Inline vehicles, chargers, sites, tariffs and routes patch catalogue entries of the same
+         *     id, add new ones or remove them; `set` changes single parameters by path; `fleet_add` and
+         *     `schedule_add` extend the scenario's fleet and schedule; the other top-level fields
+         *     replace the scenario's own.
          */
         SimulationRequest: {
-            /** Chargers */
-            chargers?: components["schemas"]["ChargerSpec"][];
-            /** Fleet */
+            /**
+             * Chargers
+             * @description chargers entries (see GET /v1/config/chargers): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
+             */
+            chargers?: components["schemas"]["EntryPatch"][];
+            /**
+             * Default Depot
+             * @description depot of vehicles a schedule CSV adds to the fleet
+             */
+            default_depot?: string | null;
+            /**
+             * Fleet
+             * @description replaces the scenario's fleet
+             */
             fleet?: components["schemas"]["FleetVehicle"][] | null;
+            /**
+             * Fleet Add
+             * @description vehicles added to the (scenario's or given) fleet
+             */
+            fleet_add?: components["schemas"]["FleetVehicle"][];
             /** Fleet Id */
             fleet_id?: string | null;
             horizon?: components["schemas"]["Horizon"] | null;
             /** Max Points */
             max_points?: number | null;
-            /** Routes */
-            routes?: components["schemas"]["RouteSpec"][];
+            /**
+             * Routes
+             * @description routes entries (see GET /v1/config/routes): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
+             */
+            routes?: components["schemas"]["EntryPatch"][];
             /**
              * Scenario
              * @default default
              */
             scenario?: string;
-            /** Schedule */
-            schedule?: components["schemas"]["Trip"][] | null;
-            /** Sites */
-            sites?: components["schemas"]["SiteSpec"][];
+            /**
+             * Schedule
+             * @description replaces the scenario's whole schedule, its CSV included
+             */
+            schedule?: components["schemas"]["Trip-Input"][] | null;
+            /**
+             * Schedule Add
+             * @description trips added to the (scenario's or given) schedule
+             */
+            schedule_add?: components["schemas"]["Trip-Input"][];
+            /**
+             * Set
+             * @description parameter path -> value, applied last: `sites.<id>.<field>`, `chargers.<id>.<field>`, `vehicles.<id>.<field>` (nested fields by dots, e.g. `vehicles.large_van.hvac.max_kw`), `tariffs.<id>.<field>`, `routes.<id>.<field>`, `fleet.<vehicle_id>.<field>`, or a scenario field (`strategy`, `step_s`, `weather.ambient_c`, `horizon.days`, `horizon.start`, ...)
+             */
+            set?: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+            /**
+             * Sites
+             * @description sites entries (see GET /v1/config/sites): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
+             */
+            sites?: components["schemas"]["EntryPatch"][];
             /** Step S */
             step_s?: number | null;
             /** Strategy */
             strategy?: ("greedy" | "balanced" | "time_of_use") | null;
-            /** Tariffs */
-            tariffs?: components["schemas"]["Tariff"][];
+            /**
+             * Tariffs
+             * @description tariffs entries (see GET /v1/config/tariffs): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
+             */
+            tariffs?: components["schemas"]["EntryPatch"][];
             /** Time Series Resolution S */
             time_series_resolution_s?: number | null;
-            /** Vehicles */
-            vehicles?: components["schemas"]["VehicleSpec"][];
+            /**
+             * Vehicles
+             * @description vehicles entries (see GET /v1/config/vehicles): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
+             */
+            vehicles?: components["schemas"]["EntryPatch"][];
             weather?: components["schemas"]["Weather"] | null;
         };
         /**
@@ -767,28 +856,6 @@ export interface components {
             t: string;
         };
         /**
-         * SiteSpec
-         * @description A grid connection shared by every charger whose `site` names it.
-         */
-        SiteSpec: {
-            /** Id */
-            id: string;
-            /** Location */
-            location: [
-                number,
-                number
-            ];
-            /**
-             * Name
-             * @default
-             */
-            name?: string;
-            /** Site Power Limit Kw */
-            site_power_limit_kw?: number | null;
-            /** Tariff */
-            tariff?: string | null;
-        };
-        /**
          * StopSpec
          * @description A stop on a route: the vehicle comes to rest at the point nearest `location`.
          */
@@ -803,45 +870,6 @@ export interface components {
                 number,
                 number
             ];
-        };
-        /**
-         * Tariff
-         * @description Energy price: the first matching window wins, otherwise `default_price_per_kwh`.
-         */
-        Tariff: {
-            /**
-             * Currency
-             * @default EUR
-             */
-            currency?: string;
-            /** Default Price Per Kwh */
-            default_price_per_kwh: number;
-            /** Id */
-            id: string;
-            /**
-             * Name
-             * @default
-             */
-            name?: string;
-            /** Windows */
-            windows?: components["schemas"]["TariffWindow"][];
-        };
-        /**
-         * TariffWindow
-         * @description A price that applies from `start` (inclusive) to `end` (exclusive), local time.
-         */
-        TariffWindow: {
-            /**
-             * End
-             * @description 00:00 means midnight at the end of the day
-             */
-            end: string;
-            /** Price Per Kwh */
-            price_per_kwh: number;
-            /** Start */
-            start: string;
-            /** Weekdays */
-            weekdays?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
         };
         /** TimeSeriesPoint */
         TimeSeriesPoint: {
@@ -871,7 +899,7 @@ export interface components {
          * Trip
          * @description A scheduled departure of one vehicle on one route, repeated on weekdays or dates.
          */
-        Trip: {
+        "Trip-Input": {
             /**
              * Dates
              * @description if given, only these dates
@@ -886,7 +914,35 @@ export interface components {
             route_id: string;
             /** Vehicle Id */
             vehicle_id: string;
-            /** Weekdays */
+            /**
+             * Weekdays
+             * @description a list, or text like "mon|tue" or "all" as in the CSV
+             */
+            weekdays?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[] | string;
+        };
+        /**
+         * Trip
+         * @description A scheduled departure of one vehicle on one route, repeated on weekdays or dates.
+         */
+        "Trip-Output": {
+            /**
+             * Dates
+             * @description if given, only these dates
+             */
+            dates?: string[] | null;
+            /**
+             * Departure
+             * @description local time in the horizon's timezone
+             */
+            departure: string;
+            /** Route Id */
+            route_id: string;
+            /** Vehicle Id */
+            vehicle_id: string;
+            /**
+             * Weekdays
+             * @description a list, or text like "mon|tue" or "all" as in the CSV
+             */
             weekdays?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
         };
         /**
@@ -907,10 +963,10 @@ export interface components {
             /** Distance Km */
             distance_km: number;
             /**
-             * Energy Kwh
-             * @description net battery energy of the trip
+             * Energy Used Kwh
+             * @description net battery energy the trip used, regen netted
              */
-            energy_kwh: number;
+            energy_used_kwh: number;
             /** Kwh Per Km */
             kwh_per_km: number;
             /**
@@ -1037,11 +1093,6 @@ export interface components {
              */
             soc_max?: number;
             /**
-             * Soc Min
-             * @default 0
-             */
-            soc_min?: number;
-            /**
              * Transmission Efficiency
              * @default 1
              */
@@ -1057,15 +1108,15 @@ export interface components {
             /** Distance Km */
             distance_km: number;
             /**
-             * Energy Charged Kwh
-             * @description stored into the battery
-             */
-            energy_charged_kwh: number;
-            /**
              * Energy Driven Kwh
-             * @description net battery energy used driving
+             * @description net battery energy used driving: the sum of its trips' energy_used_kwh
              */
             energy_driven_kwh: number;
+            /**
+             * Energy To Battery Kwh
+             * @description stored into the battery by charging
+             */
+            energy_to_battery_kwh: number;
             /** Min Soc */
             min_soc: number;
             /** Soc End */
@@ -1334,7 +1385,7 @@ export interface operations {
                 mode?: "db" | "gcs";
             };
             header?: {
-                /** @description the same key (or, without one, the same request) gives the same job */
+                /** @description the same key gives the same job; without one, so does the same request while the configuration is unchanged */
                 "Idempotency-Key"?: string | null;
             };
             path?: never;
