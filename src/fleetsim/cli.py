@@ -14,19 +14,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from fleetsim import runner
-from fleetsim.config import (
-    Catalogue,
-    ConfigErrors,
-    config_dir_from_env,
-    load_catalogue,
-    overrides_from_env,
-)
+from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, resolve_request
 from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
 from fleetsim.config.schedule_csv import with_schedule_csv
+from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError
-from fleetsim.jobs.modes import ModeRun, RunMode, StoreUnavailableError, run_in_mode
+from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode
 from fleetsim.models import (
     CanonicalResult,
     ChargerSpec,
@@ -58,10 +52,21 @@ def _fail(lines: list[str]) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _catalogue(config_dir: Path | None) -> tuple[Catalogue, Path]:
-    directory = config_dir or config_dir_from_env()
+def _settings() -> "Settings":
+    """The environment's settings; an invalid variable is a problem like any other input."""
+    from fleetsim.settings import Settings
+
     try:
-        return load_catalogue(directory, overrides_from_env()), directory
+        return Settings()
+    except ValidationError as exc:
+        _fail([f"environment: {e['loc'][0]}: {e['msg']}" for e in exc.errors(include_url=False)])
+
+
+def _catalogue(config_dir: Path | None) -> tuple[Catalogue, Path]:
+    settings = _settings()
+    directory = config_dir or settings.config_dir
+    try:
+        return load_catalogue(directory, settings.config_overrides), directory
     except ConfigErrors as exc:
         _fail([str(p) for p in exc.problems])
 
@@ -171,12 +176,12 @@ def run(
     ) as progress:
         task = progress.add_task("resolving routes and schedule")
         try:
-            resolved = runner.resolve(sim_request, catalogue, directory)
+            resolved = resolve_request(sim_request, catalogue, directory)
         except ConfigErrors as exc:
             progress.stop()
             _fail([str(p) for p in exc.problems])
         progress.update(task, description=f"simulating the fleet ({mode})")
-        done = _run_in_mode(mode, sim_request, resolved, out)
+        done = _run_in_mode(mode, sim_request, resolved, out, catalogue)
         if plot and done.result is not None:
             progress.update(task, description="drawing charts")
             from fleetsim.plots import write_plots
@@ -197,10 +202,17 @@ def run(
 
 
 def _run_in_mode(
-    mode: RunMode, request: SimulationRequest, resolved: ResolvedRequest, out: Path
+    mode: RunMode,
+    request: SimulationRequest,
+    resolved: ResolvedRequest,
+    out: Path,
+    catalogue: Catalogue,
 ) -> ModeRun:
+    run = run_in_mode(
+        mode, request, resolved, out_dir=out, settings=_settings(), catalogue=catalogue
+    )
     try:
-        return asyncio.run(run_in_mode(mode, request, resolved, out_dir=out))
+        return asyncio.run(run)
     except NoBucketError:
         _fail(["--mode gcs needs FLEETSIM_GCS_BUCKET"])
     except StoreUnavailableError as exc:
@@ -215,7 +227,7 @@ def validate(config_dir: ConfigDirOption = None) -> None:
     problems: list[str] = []
     for name in sorted(catalogue.scenarios):
         try:
-            runner.resolve(SimulationRequest(scenario=name), catalogue, directory)
+            resolve_request(SimulationRequest(scenario=name), catalogue, directory)
         except ConfigErrors as exc:
             problems += [str(p) for p in exc.problems]
     if problems:
@@ -270,16 +282,12 @@ def requeue_jobs(
 ) -> None:
     """Publish queued jobs again whose message may be lost (the process died between writing
     the job and publishing it). Duplicates are harmless: the worker skips finished jobs."""
-    # Imported here, as in run: the database and cloud clients load slowly.
-    from fleetsim.settings import Settings
-    from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE
-
-    settings = Settings()
+    settings = _settings()
     if settings.pubsub_topic is None:
         _fail(["FLEETSIM_PUBSUB_TOPIC is not set: there is no topic to publish to"])
     try:
         report = asyncio.run(_requeue(settings, settings.pubsub_topic, older_than))
-    except DATABASE_UNAVAILABLE as exc:
+    except DatabaseUnavailableError as exc:
         errors.print(f"database unavailable: {exc}", markup=False)
         raise typer.Exit(code=1) from exc
     for job_id, reason in report.invalid:
@@ -292,23 +300,23 @@ def requeue_jobs(
 
 
 async def _requeue(settings: "Settings", topic: str, idle_s: float) -> "Requeued":
+    # Imported here, as in run: the database and cloud clients load slowly.
+    from fleetsim.jobs.store import JobStore
     from fleetsim.pubsub.publisher import Publisher, requeue
-    from fleetsim.sinks.postgres import PostgresSink
 
-    sink = await PostgresSink.open(settings.database_url, pool_size=2)
+    store = await JobStore.open(settings.database_url, pool_size=2)
     publisher = Publisher(topic, timeout_s=settings.publish_timeout_s)
     try:
-        return await requeue(sink, publisher, idle_s=idle_s)
+        return await requeue(store, publisher, idle_s=idle_s)
     finally:
         publisher.close()
-        await sink.close()
+        await store.close()
 
 
 @app.command()
 def openapi() -> None:
     """Print the HTTP API's OpenAPI document (JSON, sorted keys): `> openapi.json`."""
     from fleetsim.api.app import create_app
-    from fleetsim.settings import Settings
 
-    schema = create_app(Settings()).openapi()
+    schema = create_app(_settings()).openapi()
     sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
             return tuple(key.strip() for key in value.split(",") if key.strip())
         return value
 
+    @field_validator("config_dir", mode="before")
+    @classmethod
+    def _blank_is_default(cls, value: object) -> object:
+        return Path("config") if isinstance(value, str) and not value.strip() else value
+
     @field_validator("database_url")
     @classmethod
     def _asyncpg_driver(cls, value: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from fleetsim import runner
-from fleetsim.config import Catalogue, load_catalogue
+from fleetsim.config import Catalogue, load_catalogue, resolve_request
 from fleetsim.db.schema import RESULT_PARTS
 from fleetsim.models import SimulationRequest, SimulationResult, canonical_json_bytes
 
@@ -50,7 +50,7 @@ def bundled_catalogue() -> Catalogue:
 def input_digest_of(body: dict[str, Any]) -> str:
     """The input digest of this request resolved against config/."""
     request = SimulationRequest.model_validate(body)
-    return runner.resolve(request, bundled_catalogue(), CONFIG_DIR).input_digest
+    return resolve_request(request, bundled_catalogue(), CONFIG_DIR).input_digest
 
 
 def job_id_of(body: dict[str, Any]) -> uuid.UUID:

@@ -2,18 +2,18 @@
 `uvicorn --factory tests.integration.pubsub_faults:faulty_app` (settings from the environment).
 
 Jobs whose fleet id starts with FLAKY_FLEET meet a 503 from GCS on their first object write;
-those starting with DOWN_FLEET on every write. Everything else is the real main_pubsub app.
+those starting with DOWN_FLEET on every write. Everything else is the real push app.
 """
 
 import threading
 from uuid import UUID, uuid4
 
 from fastapi import FastAPI
-from google.api_core.exceptions import ServiceUnavailable
 
+from fleetsim.errors import BucketUnavailableError
+from fleetsim.pubsub.app import create_app
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
-from main_pubsub import create_app
 
 FLAKY_FLEET = "fa11"
 DOWN_FLEET = "d0d0"
@@ -31,7 +31,7 @@ class FaultyBucket(GcsSink):
             self._failed.add(job_id)
         fleet = str(fleet_id)
         if fleet.startswith(DOWN_FLEET) or (fleet.startswith(FLAKY_FLEET) and first):
-            raise ServiceUnavailable("injected fault: the bucket is unavailable")
+            raise BucketUnavailableError("injected fault: the bucket answered 503")
         return super().write(fleet_id, job_id, data)
 
 

@@ -14,7 +14,7 @@ from google.cloud import storage
 from typer.testing import CliRunner
 
 from fleetsim.cli import app as cli
-from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
+from fleetsim.sinks.gcs import GcsSink, ResultMismatchError, ResultObjectMissingError
 
 from .emulators import BUCKET, Emulators
 from .jobs import finished, job_id_of, stored_bytes
@@ -43,6 +43,13 @@ def test_object_is_written_once_and_a_repeat_is_a_no_op(emulators: Emulators) ->
     with pytest.raises(ResultMismatchError, match="differ"):
         sink.write(fleet_id, job_id, b'{"a":2}')
     assert sink.read(uri) == b'{"a":1}'
+
+
+def test_a_missing_object_is_reported_as_missing(emulators: Emulators) -> None:
+    sink = GcsSink.open(BUCKET)
+    uri = sink.uri(uuid.uuid4(), uuid.uuid4())
+    with pytest.raises(ResultObjectMissingError, match="the result object is gone"):
+        sink.read(uri)
 
 
 def run(*args: str) -> str:

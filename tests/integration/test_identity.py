@@ -13,10 +13,11 @@ import httpx
 import pytest
 
 from fleetsim import runner
-from fleetsim.config import load_catalogue
+from fleetsim.config import load_catalogue, resolve_request
 from fleetsim.jobs.execute import Outcome, execute
-from fleetsim.models import CanonicalResult, SimulationRequest
-from fleetsim.sinks.postgres import Claim, PostgresSink
+from fleetsim.jobs.store import Claim, JobStore
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
+from fleetsim.simulation import simulate
 
 from .jobs import bundled_catalogue, input_digest_of, job_id_of
 from .support import CONFIG_DIR, HEADERS, create_app, driver_dsn, fresh_database, make_settings
@@ -167,23 +168,23 @@ async def test_an_idempotency_key_retried_after_a_config_change_keeps_its_job(
 
 
 @pytest.fixture
-async def sink(identity_database: str) -> AsyncIterator[PostgresSink]:
-    sink = await PostgresSink.open(identity_database, pool_size=2)
+async def store(identity_database: str) -> AsyncIterator[JobStore]:
+    store = await JobStore.open(identity_database, pool_size=2)
     try:
-        yield sink
+        yield store
     finally:
-        await sink.close()
+        await store.close()
 
 
 def overridden_digest(body: dict[str, Any]) -> str:
     """The input digest of `body` under OVERRIDES: a configuration other than config/'s."""
     request = SimulationRequest.model_validate(body)
-    return runner.resolve(request, load_catalogue(CONFIG_DIR, OVERRIDES), CONFIG_DIR).input_digest
+    return resolve_request(request, load_catalogue(CONFIG_DIR, OVERRIDES), CONFIG_DIR).input_digest
 
 
-async def create_job(sink: PostgresSink, body: dict[str, Any], digest: str, **options: Any) -> Any:
+async def create_job(store: JobStore, body: dict[str, Any], digest: str, **options: Any) -> Any:
     fleet_id = uuid.UUID(body["fleet_id"])
-    created = await sink.create(
+    created = await store.create(
         job_id=runner.job_id_for(fleet_id, digest),
         fleet_id=fleet_id,
         request=body,
@@ -195,40 +196,44 @@ async def create_job(sink: PostgresSink, body: dict[str, Any], digest: str, **op
     return created.job.job_id
 
 
-def simulate_bundled(request: SimulationRequest) -> CanonicalResult:
+def resolve_bundled(request: SimulationRequest) -> ResolvedRequest:
     """The worker's resolution: config/ without overrides."""
-    return runner.run_request(request, bundled_catalogue(), CONFIG_DIR)
+    return resolve_request(request, bundled_catalogue(), CONFIG_DIR)
 
 
-async def test_a_claim_carries_the_jobs_input_digest(sink: PostgresSink) -> None:
+def never_run(resolved: ResolvedRequest) -> CanonicalResult:
+    raise AssertionError("a job whose input changed must fail before it is simulated")
+
+
+async def test_a_claim_carries_the_jobs_input_digest(store: JobStore) -> None:
     body = with_fleet(SMOKE)
-    job_id = await create_job(sink, body, input_digest_of(body))
-    claim = await sink.claim(job_id, lease_s=60, max_attempts=3)
+    job_id = await create_job(store, body, input_digest_of(body))
+    claim = await store.claim(job_id, lease_s=60, max_attempts=3)
     assert isinstance(claim, Claim)
     assert claim.input_digest == input_digest_of(body)
 
 
-async def test_execute_runs_a_job_whose_input_is_unchanged(sink: PostgresSink) -> None:
+async def test_execute_runs_a_job_whose_input_is_unchanged(store: JobStore) -> None:
     body = with_fleet(SMOKE)
-    job_id = await create_job(sink, body, input_digest_of(body))
+    job_id = await create_job(store, body, input_digest_of(body))
     assert job_id == job_id_of(body)
-    outcome = await execute(sink, job_id, simulate_bundled, max_attempts=3, lease_s=60)
+    outcome = await execute(store, job_id, resolve_bundled, simulate, max_attempts=3, lease_s=60)
     assert outcome is Outcome.SUCCEEDED
 
 
 @pytest.mark.parametrize("mode", ["db", "gcs"])
 async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
-    sink: PostgresSink, identity_db: asyncpg.Connection, mode: str
+    store: JobStore, identity_db: asyncpg.Connection, mode: str
 ) -> None:
     body = with_fleet(SMOKE)
     submitted = overridden_digest(body)  # the job was submitted under the overrides ...
     assert submitted != input_digest_of(body)
-    job_id = await create_job(sink, body, submitted, mode=mode)
+    job_id = await create_job(store, body, submitted, mode=mode)
 
     # ... and runs where they are gone. Mode gcs without a bucket: the check comes first.
-    outcome = await execute(sink, job_id, simulate_bundled, max_attempts=3, lease_s=60)
+    outcome = await execute(store, job_id, resolve_bundled, never_run, max_attempts=3, lease_s=60)
     assert outcome is Outcome.FAILED
-    job = await sink.get(job_id)
+    job = await store.get(job_id)
     assert job is not None
     assert job.error is not None
     assert job.error.type == "InputChanged"
@@ -239,6 +244,6 @@ async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
         "SELECT feasible, result_uri, metadata, trips FROM simulations WHERE id = $1", job_id
     )
     assert dict(row) == dict.fromkeys(row.keys())  # nothing of the run was stored
-    assert await execute(sink, job_id, simulate_bundled, max_attempts=3, lease_s=60) is (
+    assert await execute(store, job_id, resolve_bundled, never_run, max_attempts=3, lease_s=60) is (
         Outcome.DONE
     )

@@ -4,9 +4,9 @@ the refusal to start without either (the token verification itself: tests/unit/p
 import httpx
 import pytest
 
+from fleetsim.pubsub.app import create_app
 from fleetsim.pubsub.auth import PushAuthNotConfiguredError
 from fleetsim.settings import Settings
-from main_pubsub import create_app
 
 from .emulators import PUSH_TOKEN, PushApp
 from .support import CONFIG_DIR

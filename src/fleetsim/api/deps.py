@@ -1,80 +1,49 @@
-"""What routes depend on, named as Annotated aliases so a signature says what it needs."""
+"""What routes depend on, named as Annotated aliases so a signature says what it uses."""
 
-import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
-from concurrent.futures import Future
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
-from fleetsim.config import Catalogue, ConfigErrors
-from fleetsim.models import CanonicalResult, JobMessage, ResolvedRequest, SimulationRequest
-from fleetsim.settings import Settings
-from fleetsim.sinks.gcs import GcsSink
-from fleetsim.sinks.postgres import PostgresSink
+from fleetsim.config import Catalogue
+from fleetsim.jobs.service import JobService
+from fleetsim.jobs.store import JobStore
+from fleetsim.models import JobMessage
 
 Dispatch = Callable[[JobMessage], Awaitable[None]]
 """Hands a queued job to whatever runs it: the local worker, or a Pub/Sub publisher."""
 
 
-@dataclass(frozen=True)
-class Services:
-    """Built once in the lifespan; routes reach it through the dependencies below."""
-
-    settings: Settings
-    sink: PostgresSink
-    catalogue_future: Future[Catalogue]
-    """Loaded in a thread after start-up so the server answers at once (cold start)."""
-    resolve: Callable[[SimulationRequest], ResolvedRequest]
-    simulate: Callable[[ResolvedRequest], CanonicalResult]
-    dispatch: Dispatch
-    config_dir: Path
-    objects: GcsSink | None = None
-    """FLEETSIM_GCS_BUCKET: where mode gcs results are written and read from."""
-
-    async def catalogue(self) -> Catalogue:
-        """The reference data, once loaded; 503 if it could not be."""
-        try:
-            return await asyncio.wrap_future(self.catalogue_future)
-        except ConfigErrors as exc:
-            raise _unavailable(exc) from exc
+def jobs_of(request: HTTPConnection) -> JobService:
+    return cast(JobService, request.app.state.jobs)
 
 
-def loaded_catalogue(future: Future[Catalogue]) -> Catalogue:
-    """Block (in a worker thread) until the catalogue is loaded; 503 if it could not be."""
-    try:
-        return future.result()
-    except ConfigErrors as exc:
-        raise _unavailable(exc) from exc
+# Each takes the request rather than another dependency: a nested dependency costs time on
+# the polled status route.
+async def get_jobs(request: Request) -> JobService:
+    return jobs_of(request)
 
 
-def _unavailable(exc: ConfigErrors) -> HTTPException:
-    return HTTPException(
-        status.HTTP_503_SERVICE_UNAVAILABLE, f"reference data failed to load: {exc}"
-    )
+async def get_store(request: Request) -> JobStore:
+    return jobs_of(request).store
 
 
-def services_of(request: HTTPConnection) -> Services:
-    return cast(Services, request.app.state.services)
+async def get_dispatch(request: Request) -> Dispatch:
+    return cast(Dispatch, request.app.state.dispatch)
 
 
-# Each takes the request rather than ServicesDep: a nested dependency costs time on the
-# polled status route.
-async def get_services(request: Request) -> Services:
-    return services_of(request)
+async def get_catalogue(request: Request) -> Catalogue:
+    """The reference data once loaded (loading started with the server)."""
+    return await jobs_of(request).loaded_catalogue()
 
 
-async def get_sink(request: Request) -> PostgresSink:
-    return services_of(request).sink
-
-
-ServicesDep = Annotated[Services, Depends(get_services)]
-SinkDep = Annotated[PostgresSink, Depends(get_sink)]
+JobServiceDep = Annotated[JobService, Depends(get_jobs)]
+JobStoreDep = Annotated[JobStore, Depends(get_store)]
+DispatchDep = Annotated[Dispatch, Depends(get_dispatch)]
+CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 
 
 class ApiKeyCheck(APIKeyHeader):
@@ -89,7 +58,7 @@ class ApiKeyCheck(APIKeyHeader):
         api_key = request.headers.get("x-api-key")
         if api_key is not None:
             given = api_key.encode()
-            keys = services_of(request).settings.api_keys
+            keys = jobs_of(request).settings.api_keys
             matches = [hmac.compare_digest(given, key.encode()) for key in keys]
             if any(matches):
                 return f"#{matches.index(True) + 1}"

@@ -10,15 +10,13 @@ from starlette.routing import Match
 
 from fleetsim.api.schemas import Message, Problems
 from fleetsim.config.errors import ConfigErrors
+from fleetsim.errors import BucketUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import config_problems, validation_problems
+from fleetsim.jobs.service import CatalogueUnavailableError
+from fleetsim.jobs.store import IdempotencyConflictError, InvalidCursorError
 from fleetsim.models.job import Problem
 from fleetsim.pubsub.publisher import PublishError
-from fleetsim.sinks.gcs import GCS_UNAVAILABLE
-from fleetsim.sinks.postgres import (
-    DATABASE_UNAVAILABLE,
-    IdempotencyConflictError,
-    InvalidCursorError,
-)
+from fleetsim.sinks.gcs import ResultObjectMissingError
 
 logger = logging.getLogger(__name__)
 
@@ -47,30 +45,32 @@ async def _idempotency_conflict(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(body, status_code=status.HTTP_409_CONFLICT)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("database unavailable: %r", exc)
-    body = Message(detail="database unavailable, retry shortly").model_dump()
-    return JSONResponse(
-        body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
-    )
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    logger.warning("%s", exc)
+    what = "result storage" if isinstance(exc, BucketUnavailableError) else "database"
+    return _unavailable(f"{what} unavailable, retry shortly", retry_after_s=1)
+
+
+async def _catalogue_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return _unavailable(str(exc))
+
+
+async def _result_object_missing(request: Request, exc: Exception) -> JSONResponse:
+    logger.error("%s", exc)
+    body = Message(detail=str(exc)).model_dump()
+    return JSONResponse(body, status_code=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+
+def _unavailable(detail: str, *, retry_after_s: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after_s)} if retry_after_s is not None else None
+    body = Message(detail=detail).model_dump()
+    return JSONResponse(body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
 
 
 async def _publish_failed(request: Request, exc: Exception) -> JSONResponse:
     logger.warning("%s", exc)
-    body = Message(
-        detail="the job is queued but could not be handed on: submit it again"
-    ).model_dump()
-    return JSONResponse(
-        body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
-    )
-
-
-async def _bucket_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning("bucket unavailable: %r", exc)
-    body = Message(detail="result storage unavailable, retry shortly").model_dump()
-    return JSONResponse(
-        body, status_code=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "1"}
-    )
+    detail = "the job is queued but could not be handed on: submit it again"
+    return _unavailable(detail, retry_after_s=1)
 
 
 async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
@@ -92,7 +92,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdempotencyConflictError, _idempotency_conflict)
     app.add_exception_handler(status.HTTP_405_METHOD_NOT_ALLOWED, _method_not_allowed)
     app.add_exception_handler(PublishError, _publish_failed)
-    for error in GCS_UNAVAILABLE:
-        app.add_exception_handler(error, _bucket_unavailable)
-    for error in DATABASE_UNAVAILABLE:  # after: OSError means the database when both match
-        app.add_exception_handler(error, _database_unavailable)
+    app.add_exception_handler(StoreUnavailableError, _store_unavailable)
+    app.add_exception_handler(CatalogueUnavailableError, _catalogue_unavailable)
+    app.add_exception_handler(ResultObjectMissingError, _result_object_missing)

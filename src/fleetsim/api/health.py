@@ -1,13 +1,13 @@
-"""Liveness (no auth) and readiness (the database answers)."""
+"""Readiness: the database answers and the reference data is loaded (liveness: fleetsim.web)."""
 
 import asyncio
 import logging
 
 from fastapi import APIRouter, HTTPException, Security, status
-from sqlalchemy.exc import SQLAlchemyError
 
-from fleetsim.api.deps import ServicesDep, SinkDep, require_api_key
+from fleetsim.api.deps import JobServiceDep, require_api_key
 from fleetsim.api.schemas import Health, responses
+from fleetsim.errors import StoreUnavailableError
 
 logger = logging.getLogger(__name__)
 READY_TIMEOUT_S = 2.0
@@ -15,17 +15,13 @@ READY_TIMEOUT_S = 2.0
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz")
-async def healthz() -> Health:
-    return Health(status="ok")
-
-
 @router.get("/readyz", dependencies=[Security(require_api_key)], responses=responses(401, 503))
-async def readyz(sink: SinkDep, services: ServicesDep) -> Health:
+async def readyz(jobs: JobServiceDep) -> Health:
+    """Ready once the database answers and the reference data is loaded (503 otherwise)."""
     try:
-        await asyncio.wait_for(sink.ping(), READY_TIMEOUT_S)
-    except (SQLAlchemyError, OSError, TimeoutError) as exc:
+        await asyncio.wait_for(jobs.store.ping(), READY_TIMEOUT_S)
+    except (StoreUnavailableError, TimeoutError) as exc:
         logger.warning("database not ready: %s", exc)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "database unavailable") from exc
-    await services.catalogue()  # ready once the reference data is loaded; 503 if it failed
+    await jobs.loaded_catalogue()
     return Health(status="ready")

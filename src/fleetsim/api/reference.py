@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Security
 
-from fleetsim.api.deps import ServicesDep, require_api_key
+from fleetsim.api.deps import CatalogueDep, require_api_key
 from fleetsim.api.schemas import responses
 from fleetsim.models import ChargerSpec, RouteSpec, Scenario, VehicleSpec
 
@@ -15,20 +15,20 @@ router = APIRouter(
 
 
 @router.get("/routes")
-async def routes(services: ServicesDep) -> list[RouteSpec]:
-    return sorted((await services.catalogue()).route_specs.values(), key=lambda r: r.id)
+async def routes(catalogue: CatalogueDep) -> list[RouteSpec]:
+    return sorted(catalogue.route_specs.values(), key=lambda r: r.id)
 
 
 @router.get("/vehicles")
-async def vehicles(services: ServicesDep) -> list[VehicleSpec]:
-    return sorted((await services.catalogue()).vehicles.values(), key=lambda v: v.id)
+async def vehicles(catalogue: CatalogueDep) -> list[VehicleSpec]:
+    return sorted(catalogue.vehicles.values(), key=lambda v: v.id)
 
 
 @router.get("/chargers")
-async def chargers(services: ServicesDep) -> list[ChargerSpec]:
-    return sorted((await services.catalogue()).chargers.values(), key=lambda c: c.id)
+async def chargers(catalogue: CatalogueDep) -> list[ChargerSpec]:
+    return sorted(catalogue.chargers.values(), key=lambda c: c.id)
 
 
 @router.get("/scenarios")
-async def scenarios(services: ServicesDep) -> list[Scenario]:
-    return sorted((await services.catalogue()).scenarios.values(), key=lambda s: s.id)
+async def scenarios(catalogue: CatalogueDep) -> list[Scenario]:
+    return sorted(catalogue.scenarios.values(), key=lambda s: s.id)

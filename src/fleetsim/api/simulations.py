@@ -6,10 +6,16 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Query, Response, Security, status
-from google.api_core.exceptions import NotFound
 
-from fleetsim.api.deps import ApiKeyDep, ServicesDep, SinkDep, require_api_key
+from fleetsim.api.deps import (
+    ApiKeyDep,
+    DispatchDep,
+    JobServiceDep,
+    JobStoreDep,
+    require_api_key,
+)
 from fleetsim.api.schemas import Accepted, JobPage, responses
+from fleetsim.jobs.errors import NoBucketError
 from fleetsim.models import (
     JobMessage,
     JobMode,
@@ -18,7 +24,6 @@ from fleetsim.models import (
     SimulationResult,
 )
 from fleetsim.models.job import Job, JobStatus
-from fleetsim.runner import job_id_for
 from fleetsim.simulation import series_point_count, vehicle_steps
 
 logger = logging.getLogger(__name__)
@@ -69,22 +74,22 @@ def _refuse_large(
     responses=responses(400, 413, 422),
     summary="Run a small simulation and return its result",
 )
-async def run(request: SimulationRequest, services: ServicesDep) -> Response:
+async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
     """The result envelope, byte for byte what the CLI writes for the same request.
 
     Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (or the scenario's max_points)
     or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer 413: submit those
     with `POST /v1/simulations`.
     """
-    resolved = await asyncio.to_thread(services.resolve, request)
-    settings = services.settings
+    resolved = await asyncio.to_thread(jobs.resolve, request)
+    settings = jobs.settings
     _refuse_large(
         resolved,
         max_points=min(resolved.scenario.max_points, settings.sync_max_points),
         max_steps=settings.sync_max_vehicle_steps,
         hint=SUBMIT_HINT,
     )
-    result = await asyncio.to_thread(services.simulate, resolved)
+    result = await asyncio.to_thread(jobs.simulate, resolved)
     body = await asyncio.to_thread(result.json_bytes)
     return Response(body, media_type="application/json")
 
@@ -97,7 +102,8 @@ async def run(request: SimulationRequest, services: ServicesDep) -> Response:
 )
 async def submit(
     request: SimulationRequest,
-    services: ServicesDep,
+    jobs: JobServiceDep,
+    dispatch: DispatchDep,
     response: Response,
     client: ApiKeyDep,
     idempotency_key: IdempotencyKey = None,
@@ -109,24 +115,16 @@ async def submit(
     """Queue the run and answer at once. A job is its fleet's resolved input: a repeated
     submit returns the same job (whose mode is the first submission's) until the
     configuration or the model version changes, and then a new one."""
-    if mode == "gcs" and services.objects is None:
+    if mode == "gcs" and jobs.objects is None:
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
         )
-    resolved = await asyncio.to_thread(services.resolve, request)
+    resolved = await asyncio.to_thread(jobs.resolve, request)
     _refuse_large(resolved, max_points=resolved.scenario.max_points)
-    created = await services.sink.create(
-        job_id=job_id_for(request.effective_fleet_id, resolved.input_digest),  # as the CLI's
-        fleet_id=request.effective_fleet_id,
-        request=request.model_dump(mode="json", exclude_unset=True),
-        input_digest=resolved.input_digest,
-        request_hash=resolved.request_hash,
-        idempotency_key=idempotency_key,
-        mode=mode,
-    )
+    created = await jobs.create(request, resolved, mode=mode, idempotency_key=idempotency_key)
     job = created.job
     if job.status == "queued":  # also on a repeat: the first dispatch may have failed
-        await services.dispatch(JobMessage(job_id=job.job_id, mode=job.mode, request=request))
+        await dispatch(JobMessage(job_id=job.job_id, mode=job.mode, request=request))
     logger.info(
         "job submitted" if created.created else "job already submitted",
         extra={"job_id": str(job.job_id), "status": job.status, "api_key": client},
@@ -141,8 +139,8 @@ async def submit(
     responses=responses(404, 422),
     summary="A job's status",
 )
-async def status_of(job_id: UUID, sink: SinkDep) -> Response:
-    job = await sink.get(job_id)
+async def status_of(job_id: UUID, store: JobStoreDep) -> Response:
+    job = await store.get(job_id)
     if job is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
     # Serialised here: FastAPI would validate the model again on the way out.
@@ -155,40 +153,30 @@ async def status_of(job_id: UUID, sink: SinkDep) -> Response:
     responses=responses(404, 409, 422, 503),
     summary="A succeeded job's result envelope",
 )
-async def result_of(job_id: UUID, services: ServicesDep) -> Response:
+async def result_of(job_id: UUID, jobs: JobServiceDep) -> Response:
     """The same bytes whichever sink holds them: a mode gcs result is read from its object
     (the bucket stays private; clients need no Google credentials)."""
-    stored = await services.sink.result(job_id)
-    if stored is None:
+    try:
+        found = await jobs.result(job_id)
+    except NoBucketError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
-    envelope = stored.envelope
-    if envelope is None and stored.uri is not None:
-        if services.objects is None:
-            raise HTTPException(
-                status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"the result is at {stored.uri}, but this API has no FLEETSIM_GCS_BUCKET",
-            )
-        try:
-            envelope = await asyncio.to_thread(services.objects.read, stored.uri)
-        except NotFound as exc:
-            raise HTTPException(
-                status.HTTP_500_INTERNAL_SERVER_ERROR, f"the result object is gone: {stored.uri}"
-            ) from exc
-    if envelope is None:
+    if found.data is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
-            f"job {job_id} is {stored.status}: a result exists only once it has succeeded",
+            f"job {job_id} is {found.status}: a result exists only once it has succeeded",
         )
-    return Response(envelope, media_type="application/json")
+    return Response(found.data, media_type="application/json")
 
 
 @router.get("/simulations", responses=responses(422), summary="Jobs, newest first")
 async def list_jobs(
-    sink: SinkDep,
+    store: JobStoreDep,
     fleet_id: UUID | None = None,
     job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=512)] = None,
 ) -> JobPage:
-    page = await sink.list_jobs(fleet_id=fleet_id, status=job_status, limit=limit, cursor=cursor)
+    page = await store.list_jobs(fleet_id=fleet_id, status=job_status, limit=limit, cursor=cursor)
     return JobPage(items=page.jobs, next_cursor=page.next_cursor)

@@ -5,7 +5,6 @@ geopandas, shapely, pyproj and pyogrio are imported here and nowhere else.
 
 from fleetsim.config.catalogue import Catalogue, load_catalogue
 from fleetsim.config.digests import request_hash
-from fleetsim.config.env import config_dir_from_env, overrides_from_env
 from fleetsim.config.errors import ConfigErrors, ConfigProblem
 from fleetsim.config.overrides import apply_overrides
 from fleetsim.config.resolve import resolve_request
@@ -16,9 +15,7 @@ __all__ = [
     "ConfigErrors",
     "ConfigProblem",
     "apply_overrides",
-    "config_dir_from_env",
     "load_catalogue",
-    "overrides_from_env",
     "request_hash",
     "resolve_request",
     "route_profile",

@@ -1,8 +1,9 @@
-"""Run one job: claim it, simulate in a thread, record the result or the error.
+"""Run one job: claim it, resolve and simulate in threads, record the result or the error.
 
 A job is run from its stored request, resolved again here. A result is recorded only under
 the job it identifies: when the configuration (or the model version) changed since the job
-was submitted, the run's input digest is not the job's and the job fails with InputChanged.
+was submitted, the request's input digest is no longer the job's, and the job fails with
+InputChanged before anything is simulated.
 """
 
 import asyncio
@@ -12,19 +13,19 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from fleetsim.errors import StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError, job_error
-from fleetsim.models import CanonicalResult, SimulationRequest
+from fleetsim.jobs.store import Claim, JobStore, Refusal
+from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobError
 from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
-from fleetsim.sinks.postgres import DATABASE_UNAVAILABLE, Claim, PostgresSink, Refusal
 
-Simulate = Callable[[SimulationRequest], CanonicalResult]
-"""Blocking, CPU-bound: resolves the request against the catalogue and simulates it."""
+Resolve = Callable[[SimulationRequest], ResolvedRequest]
+"""Blocking: a request resolved against the catalogue; raises ConfigErrors."""
+Simulation = Callable[[ResolvedRequest], CanonicalResult]
+"""Blocking, CPU-bound: the core run on a resolved request."""
 
 logger = logging.getLogger(__name__)
-_RELEASE_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, *DATABASE_UNAVAILABLE)
 
 
 class Outcome(StrEnum):
@@ -40,9 +41,10 @@ class Outcome(StrEnum):
 
 
 async def execute(
-    sink: PostgresSink,
+    store: JobStore,
     job_id: UUID,
-    simulate: Simulate,
+    resolve: Resolve,
+    simulate: Simulation,
     *,
     max_attempts: int,
     lease_s: float,
@@ -50,49 +52,54 @@ async def execute(
 ) -> Outcome:
     """Claim, run and record one job: in its row (mode db) or in `objects` (mode gcs).
 
-    An exception from the simulation (invalid input included) fails the job with that error;
-    so does a result whose input digest is not the job's (InputChanged), which is not recorded.
+    An exception from resolving or simulating (invalid input included) fails the job with
+    that error; so does a request that no longer resolves to the job's input (InputChanged).
     Database and bucket errors propagate so the caller can retry the delivery; the claim is
     released first (when the database still answers), so the retry need not wait out the lease.
     """
-    claim = await sink.claim(job_id, lease_s=lease_s, max_attempts=max_attempts)
+    claim = await store.claim(job_id, lease_s=lease_s, max_attempts=max_attempts)
     if isinstance(claim, Refusal):
         logger.info("job not claimed: %s", claim, extra={"job_id": str(job_id)})
         return Outcome(claim.value)
     extra = {"job_id": str(job_id), "attempt": claim.attempt, "mode": claim.mode}
     logger.info("job claimed", extra=extra)
-    heartbeat = asyncio.create_task(_keep_lease(sink, claim, lease_s))
+    heartbeat = asyncio.create_task(_keep_lease(store, claim, lease_s))
     try:
-        return await _run(sink, claim, simulate, objects, extra)
+        return await _run(store, claim, resolve, simulate, objects, extra)
     except BaseException:  # a transient fault, or shutdown: re-raised below
-        await _release(sink, claim, extra)
+        await _release(store, claim, extra)
         raise
     finally:
         heartbeat.cancel()
 
 
 async def _run(
-    sink: PostgresSink,
+    store: JobStore,
     claim: Claim,
-    simulate: Simulate,
+    resolve: Resolve,
+    simulate: Simulation,
     objects: GcsSink | None,
     extra: dict[str, Any],
 ) -> Outcome:
     try:
         request = SimulationRequest.model_validate(claim.request)
-        result = await asyncio.to_thread(simulate, request)
+        resolved = await asyncio.to_thread(resolve, request)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
-        return await _fail(sink, claim, job_error(exc), extra)
-    if result.metadata.input_digest != claim.input_digest:
-        changed = input_changed(claim.input_digest, result.metadata.input_digest)
-        return await _fail(sink, claim, changed, extra, exc_info=False)
+        return await _fail(store, claim, job_error(exc), extra)
+    if resolved.input_digest != claim.input_digest:
+        changed = input_changed(claim.input_digest, resolved.input_digest)
+        return await _fail(store, claim, changed, extra, exc_info=False)
+    try:
+        result = await asyncio.to_thread(simulate, resolved)
+    except Exception as exc:  # recorded on the job: the error is the job's outcome
+        return await _fail(store, claim, job_error(exc), extra)
     result_uri = None
     if claim.mode == "gcs":
         try:
             result_uri = await _write_object(claim, result, objects)
         except (NoBucketError, ResultMismatchError) as exc:  # retrying cannot help
-            return await _fail(sink, claim, job_error(exc), extra)
-    if not await sink.complete(claim, result, result_uri=result_uri):
+            return await _fail(store, claim, job_error(exc), extra)
+    if not await store.complete(claim, result, result_uri=result_uri):
         logger.warning("job result discarded: the claim was taken over", extra=extra)
         return Outcome.LOST
     counts = result.metadata.counts
@@ -130,7 +137,7 @@ def input_changed(job_digest: str, run_digest: str) -> JobError:
 
 
 async def _fail(
-    sink: PostgresSink,
+    store: JobStore,
     claim: Claim,
     error: JobError,
     extra: dict[str, Any],
@@ -139,11 +146,11 @@ async def _fail(
 ) -> Outcome:
     """Record `error` on the claimed job; `exc_info`: log the exception being handled."""
     logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=exc_info)
-    return Outcome.FAILED if await sink.fail(claim, error) else Outcome.LOST
+    return Outcome.FAILED if await store.fail(claim, error) else Outcome.LOST
 
 
-async def _release(sink: PostgresSink, claim: Claim, extra: dict[str, Any]) -> None:
-    release = asyncio.ensure_future(sink.release(claim))
+async def _release(store: JobStore, claim: Claim, extra: dict[str, Any]) -> None:
+    release = asyncio.ensure_future(store.release(claim))
     while not release.done():
         try:
             await asyncio.wait({release})
@@ -151,19 +158,19 @@ async def _release(sink: PostgresSink, claim: Claim, extra: dict[str, Any]) -> N
             continue  # shutting down: hand the job back before going
     try:
         released = release.result()
-    except _RELEASE_ERRORS as exc:
+    except StoreUnavailableError as exc:
         logger.warning("job not released, it waits for its lease to expire: %r", exc, extra=extra)
         return
     if released:
         logger.info("job released for a retry", extra=extra)
 
 
-async def _keep_lease(sink: PostgresSink, claim: Claim, lease_s: float) -> None:
+async def _keep_lease(store: JobStore, claim: Claim, lease_s: float) -> None:
     """Renew the lease while the simulation runs, so a long run is not claimed twice."""
     while True:
         await asyncio.sleep(lease_s / 3)
         try:
-            if not await sink.renew(claim, lease_s=lease_s):
+            if not await store.renew(claim, lease_s=lease_s):
                 return
-        except (SQLAlchemyError, OSError) as exc:  # transient: the next beat tries again
+        except StoreUnavailableError as exc:  # transient: the next beat tries again
             logger.warning("lease renewal failed: %s", exc, extra={"job_id": str(claim.job_id)})

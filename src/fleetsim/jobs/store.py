@@ -1,4 +1,4 @@
-"""PostgreSQL sink: a job row's life (create, claim, complete, fail) and the reads of it.
+"""The job store in PostgreSQL: a job row's life (create, claim, complete, fail), its reads.
 
 Every write is one statement in its own transaction; `complete` writes the result and
 `succeeded` together. The result envelope is stored as one JSONB column per part and read
@@ -9,11 +9,13 @@ mode `gcs` keeps only `metadata` in the row and the object's URI in `result_uri`
 import asyncio
 import base64
 import binascii
+import functools
 import json
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -25,10 +27,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fleetsim.db.schema import RESULT_PARTS, simulations
+from fleetsim.errors import DatabaseUnavailableError, map_exceptions
 from fleetsim.models import CanonicalResult, JobMode, SimulationResult
 from fleetsim.models.job import Job, JobError, JobStatus
 from fleetsim.models.result import canonical_json_text
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _t = simulations.c
 JOB_COLUMNS = (
     _t.id.label("job_id"),
@@ -52,7 +57,7 @@ _CLAIMABLE = sa.or_(
     _t.status == "queued", sa.and_(_t.status == "running", _t.lease_until < sa.func.now())
 )
 
-DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+_UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,  # connection refused or reset
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
@@ -61,7 +66,20 @@ DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
     asyncpg.exceptions.ConnectionDoesNotExistError,
     asyncpg.exceptions.TooManyConnectionsError,
 )
-"""Transient: the caller may retry. Any other database error is a bug."""
+"""Transient: raised as DatabaseUnavailableError, the caller may retry. Any other database
+error is a bug."""
+
+
+def _translated(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """A store method whose transient database errors reach callers as
+    DatabaseUnavailableError, never as a driver's exception."""
+
+    @functools.wraps(method)
+    async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        with map_exceptions({_UNAVAILABLE: DatabaseUnavailableError}):
+            return await method(*args, **kwargs)
+
+    return translated
 
 
 class IdempotencyConflictError(Exception):
@@ -173,7 +191,7 @@ def driver_dsn(database_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-class PostgresSink:
+class JobStore:
     """Jobs and results in the `simulations` table (DESIGN §6).
 
     Statements go through a SQLAlchemy engine in autocommit, each its own transaction with
@@ -187,7 +205,8 @@ class PostgresSink:
         self._status_pool = status_pool
 
     @classmethod
-    async def open(cls, database_url: str, *, pool_size: int = 20) -> "PostgresSink":
+    @_translated
+    async def open(cls, database_url: str, *, pool_size: int = 20) -> "JobStore":
         """Engine and status pool of at most `pool_size` connections each, none beyond:
         under load, a connection made and dropped per request (pool overflow) costs more
         than waiting for a pooled one. Connects lazily: the API starts with the database
@@ -208,10 +227,12 @@ class PostgresSink:
         await self._status_pool.close()
         await self._engine.dispose()
 
+    @_translated
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
+    @_translated
     async def create(
         self,
         *,
@@ -274,6 +295,7 @@ class PostgresSink:
             raise IdempotencyConflictError(idempotency_key, job.job_id)
         return Created(job, created=False)
 
+    @_translated
     async def claim(self, job_id: UUID, *, lease_s: float, max_attempts: int) -> Claim | Refusal:
         """Take a queued job, or a running one whose lease expired, for `lease_s` seconds.
 
@@ -315,6 +337,7 @@ class PostgresSink:
             return Refusal.MISSING
         return Refusal.DONE if status in ("succeeded", "failed") else Refusal.BUSY
 
+    @_translated
     async def renew(self, claim: Claim, *, lease_s: float) -> bool:
         """Extend a running claim's lease to `lease_s` from now; False if it was lost."""
         statement = (
@@ -326,6 +349,7 @@ class PostgresSink:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @_translated
     async def release(self, claim: Claim) -> bool:
         """Hand a running job back to the queue (attempts kept), so a redelivery after a
         transient fault need not wait out the lease; False if the claim was lost meanwhile."""
@@ -338,6 +362,7 @@ class PostgresSink:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @_translated
     async def complete(
         self, claim: Claim, result: CanonicalResult, *, result_uri: str | None = None
     ) -> bool:
@@ -369,6 +394,7 @@ class PostgresSink:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @_translated
     async def fail(self, claim: Claim, error: JobError) -> bool:
         """Mark the claimed job failed with `error`; False if the claim was lost meanwhile."""
         now = sa.func.now()
@@ -381,6 +407,7 @@ class PostgresSink:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
+    @_translated
     async def get(self, job_id: UUID) -> Job | None:
         record = await self._status_pool.fetchrow(_GET_JOB, job_id)
         if record is None:
@@ -390,6 +417,7 @@ class PostgresSink:
             job["error"] = JobError.model_validate_json(job["error"])
         return Job.model_validate(job)
 
+    @_translated
     async def result(self, job_id: UUID) -> StoredResult | None:
         """The job's status and, once it succeeded, the canonical result bytes or, for a
         result in object storage, its URI."""
@@ -412,6 +440,7 @@ class PostgresSink:
             return StoredResult(status, None, uri)
         return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
 
+    @_translated
     async def list_jobs(
         self,
         *,
@@ -437,6 +466,7 @@ class PostgresSink:
         jobs = [_job(row._mapping) for row in rows[:limit]]
         return Page(jobs, encode_cursor(jobs[-1]) if len(rows) > limit else None)
 
+    @_translated
     async def unclaimed(self, *, idle_s: float) -> list[Unclaimed]:
         """Claimable jobs untouched for `idle_s` seconds, oldest first: those whose message
         may be lost (a crash between the row and the publish)."""
@@ -450,6 +480,7 @@ class PostgresSink:
             rows = (await conn.execute(statement)).all()
         return [Unclaimed(row.id, row.mode, row.request) for row in rows]
 
+    @_translated
     async def claimable(self, limit: int) -> list[UUID]:
         """Ids of queued jobs and of running jobs whose lease expired, oldest first."""
         statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)

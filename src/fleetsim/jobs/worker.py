@@ -5,10 +5,8 @@ import contextvars
 import logging
 from uuid import UUID
 
-from fleetsim.jobs.execute import Simulate, execute
+from fleetsim.jobs.service import JobService
 from fleetsim.models import JobMessage
-from fleetsim.sinks.gcs import GcsSink
-from fleetsim.sinks.postgres import PostgresSink
 
 logger = logging.getLogger(__name__)
 
@@ -20,24 +18,10 @@ class LocalWorker:
     by a stopped process and running rows whose lease expired.
     """
 
-    def __init__(
-        self,
-        sink: PostgresSink,
-        simulate: Simulate,
-        *,
-        concurrency: int,
-        max_attempts: int,
-        lease_s: float,
-        sweep_s: float = 30.0,
-        objects: GcsSink | None = None,
-    ) -> None:
-        self._sink = sink
-        self._simulate = simulate
+    def __init__(self, jobs: JobService, *, concurrency: int, sweep_s: float = 30.0) -> None:
+        self._jobs = jobs
         self._concurrency = concurrency
-        self._max_attempts = max_attempts
-        self._lease_s = lease_s
         self._sweep_s = sweep_s
-        self._objects = objects
         self._queue: asyncio.Queue[tuple[UUID, contextvars.Context]] = asyncio.Queue()
         self._pending: set[UUID] = set()
         self._tasks: list[asyncio.Task[None]] = []
@@ -66,27 +50,16 @@ class LocalWorker:
         while True:
             job_id, context = await self._queue.get()
             try:
-                job = asyncio.create_task(self._execute(job_id), context=context)
-                await job
+                await asyncio.create_task(self._jobs.run(job_id), context=context)
             except Exception:  # the job stays claimable; the sweep retries it later
                 logger.exception("job execution error", extra={"job_id": str(job_id)})
             finally:
                 self._pending.discard(job_id)
 
-    async def _execute(self, job_id: UUID) -> None:
-        await execute(
-            self._sink,
-            job_id,
-            self._simulate,
-            max_attempts=self._max_attempts,
-            lease_s=self._lease_s,
-            objects=self._objects,
-        )
-
     async def _sweep(self) -> None:
         while True:
             try:
-                for job_id in await self._sink.claimable(limit=100):
+                for job_id in await self._jobs.store.claimable(limit=100):
                     self._enqueue(job_id, contextvars.Context())
             except Exception:  # a database outage must not end the sweep
                 logger.exception("job sweep failed")

@@ -50,7 +50,8 @@ class DirectRequest:
     """A request published straight to the topic: its job is created by whoever handles it."""
 
     job_id: UUID | None
-    """From the `job_id` attribute; None keys the job by its fleet and input digest, as a submit does."""
+    """From the `job_id` attribute; None keys the job by its fleet and input digest, as a
+    submit does."""
     mode: JobMode
     request: SimulationRequest
 

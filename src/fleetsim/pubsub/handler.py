@@ -15,17 +15,20 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from fleetsim.config import ConfigErrors, request_hash
+from fleetsim.config import ConfigErrors
+from fleetsim.errors import StoreUnavailableError
 from fleetsim.jobs.errors import validation_problems
-from fleetsim.jobs.execute import Outcome, Simulate, execute
+from fleetsim.jobs.execute import Outcome
+from fleetsim.jobs.service import INVALID_DIGEST_PREFIX, JobService
+from fleetsim.jobs.store import Claim, IdempotencyConflictError
 from fleetsim.logs import request_id_var
-from fleetsim.models import ResolvedRequest, SimulationRequest
+from fleetsim.models import ResolvedRequest
 from fleetsim.models.job import JobError
 from fleetsim.models.message import (
     REQUEST_ID_ATTRIBUTE,
@@ -34,27 +37,14 @@ from fleetsim.models.message import (
     as_uuid,
     parse_message,
 )
-from fleetsim.runner import job_id_for
-from fleetsim.sinks.gcs import GCS_UNAVAILABLE, GcsSink
-from fleetsim.sinks.postgres import (
-    DATABASE_UNAVAILABLE,
-    Claim,
-    IdempotencyConflictError,
-    PostgresSink,
-)
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT: tuple[type[Exception], ...] = (*DATABASE_UNAVAILABLE, *GCS_UNAVAILABLE, TimeoutError)
+TRANSIENT = (StoreUnavailableError, TimeoutError)
 """Faults that a later delivery may not meet: the message is redelivered."""
 
 UNKNOWN_FLEET = UUID(int=0)
 """Fleet id of a job made for a message so broken that its request names no fleet."""
-INVALID_DIGEST_PREFIX = "invalid:"
-"""Input digest of a job whose message or request cannot run, followed by a hash of it."""
-
-Resolve = Callable[[SimulationRequest], ResolvedRequest]
-"""Blocking: resolves a request against the catalogue; raises ConfigErrors."""
 
 
 class Verdict(StrEnum):
@@ -67,22 +57,8 @@ class Verdict(StrEnum):
 class Handler:
     """Creates (for a request published straight to the topic), claims, runs and records."""
 
-    def __init__(
-        self,
-        sink: PostgresSink,
-        simulate: Simulate,
-        *,
-        resolve: Resolve,
-        objects: GcsSink | None,
-        max_attempts: int,
-        lease_s: float,
-    ) -> None:
-        self._sink = sink
-        self._simulate = simulate
-        self._resolve = resolve
-        self._objects = objects
-        self._max_attempts = max_attempts
-        self._lease_s = lease_s
+    def __init__(self, jobs: JobService) -> None:
+        self._jobs = jobs
         self._running: set[asyncio.Task[Any]] = set()
 
     async def release_running(self) -> None:
@@ -133,14 +109,7 @@ class Handler:
                 return Verdict.ACK
         else:
             job_id = message.job_id
-        outcome = await execute(
-            self._sink,
-            job_id,
-            self._simulate,
-            max_attempts=self._max_attempts,
-            lease_s=self._lease_s,
-            objects=self._objects,
-        )
+        outcome = await self._jobs.run(job_id)
         extra = {"job_id": str(job_id), "message_id": message_id, "outcome": outcome.value}
         if outcome is Outcome.MISSING:
             logger.warning("message for an unknown job dropped", extra=extra)
@@ -157,29 +126,23 @@ class Handler:
         A request that does not resolve still gets its job, keyed by `invalid:<request
         hash>`, so that whoever polls it learns why: running it fails it with the problems.
         """
-        raw_hash = request_hash(message.request)
-        fleet_id = message.request.effective_fleet_id
         key = str(message.job_id) if message.job_id is not None else None
+        resolved: ResolvedRequest | None = None
         try:
-            resolved = await asyncio.to_thread(self._resolve, message.request)
+            resolved = await asyncio.to_thread(self._jobs.resolve, message.request)
         except ConfigErrors as exc:
-            digest = INVALID_DIGEST_PREFIX + raw_hash
             logger.info(
                 "request published to the topic does not resolve: its job will fail: %s",
                 exc,
                 extra={"message_id": message_id, "job_id": key},
             )
-        else:
-            digest = resolved.input_digest
         try:
-            created = await self._sink.create(
-                job_id=message.job_id or job_id_for(fleet_id, digest),
-                fleet_id=fleet_id,
-                request=message.request.model_dump(mode="json", exclude_unset=True),
-                input_digest=digest,
-                request_hash=raw_hash,
-                idempotency_key=key,
+            created = await self._jobs.create(
+                message.request,
+                resolved,
                 mode=message.mode,
+                idempotency_key=key,
+                job_id=message.job_id,
             )
         except IdempotencyConflictError as exc:
             logger.warning(
@@ -213,11 +176,11 @@ class Handler:
         job_id = error.job_id
         if job_id is None:
             return
-        if await self._sink.get(job_id) is None:
+        if await self._jobs.store.get(job_id) is None:
             payload = _json_or_none(data)
             digest = INVALID_DIGEST_PREFIX + hashlib.sha256(data or b"").hexdigest()
             try:
-                created = await self._sink.create(
+                created = await self._jobs.store.create(
                     job_id=job_id,
                     fleet_id=_fleet_id(payload),
                     request=payload if isinstance(payload, dict) else {},
@@ -229,11 +192,12 @@ class Handler:
                 logger.warning("no job made for the invalid message: %s", exc, extra=extra)
                 return
             job_id = created.job.job_id
-        claim = await self._sink.claim(
-            job_id, lease_s=self._lease_s, max_attempts=self._max_attempts
+        settings = self._jobs.settings
+        claim = await self._jobs.store.claim(
+            job_id, lease_s=settings.lease_s, max_attempts=settings.max_attempts
         )
         if isinstance(claim, Claim):
-            await self._sink.fail(claim, job_error)
+            await self._jobs.store.fail(claim, job_error)
         else:
             logger.info("job of the invalid message left as it is: %s", claim, extra=extra)
 

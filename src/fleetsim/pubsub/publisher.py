@@ -13,9 +13,9 @@ from google.api_core import exceptions as api_exceptions
 from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
+from fleetsim.jobs.store import JobStore
 from fleetsim.logs import request_id_var
 from fleetsim.models import JobMessage
-from fleetsim.sinks.postgres import PostgresSink
 
 logger = logging.getLogger(__name__)
 
@@ -71,14 +71,14 @@ class Requeued:
     """Jobs whose stored request is no longer valid: left for a person to look at."""
 
 
-async def requeue(sink: PostgresSink, publisher: Publisher, *, idle_s: float) -> Requeued:
+async def requeue(store: JobStore, publisher: Publisher, *, idle_s: float) -> Requeued:
     """Publish again every claimable job untouched for `idle_s` seconds.
 
     A job whose message was not lost gets a second one; the handler makes that a no-op.
     """
     report = Requeued()
     messages: list[JobMessage] = []
-    for job in await sink.unclaimed(idle_s=idle_s):
+    for job in await store.unclaimed(idle_s=idle_s):
         try:
             messages.append(
                 JobMessage.model_validate(

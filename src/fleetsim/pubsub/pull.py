@@ -1,14 +1,22 @@
 """Pull worker: a streaming pull subscription feeding the shared handler, for running outside
-Cloud Run. A message is acknowledged only after its outcome is committed."""
+Cloud Run (`python main_pubsub.py pull`). A message is acknowledged only after its outcome is
+committed."""
 
 import asyncio
 import concurrent.futures
 import logging
 import re
+import signal
+from typing import Annotated
 
+import typer
+from google.api_core.exceptions import GoogleAPICallError
 from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 
+from fleetsim.jobs.service import open_services
+from fleetsim.logs import configure_logging
 from fleetsim.pubsub.handler import Handler, Verdict
+from fleetsim.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -127,3 +135,47 @@ def _wait_closed(stream: pubsub_v1.subscriber.futures.StreamingPullFuture) -> No
         stream.result(timeout=CLOSE_TIMEOUT_S)
     except concurrent.futures.TimeoutError:
         logger.warning("the pull stream did not close within %s s", CLOSE_TIMEOUT_S)
+
+
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="The Pub/Sub worker outside Cloud Run."
+)
+
+
+@cli.callback()
+def main() -> None:
+    """Subcommands, even though there is one."""
+
+
+@cli.command()
+def pull(
+    subscription: Annotated[
+        str, typer.Option(help="projects/<p>/subscriptions/<s>, or <s> in GOOGLE_CLOUD_PROJECT")
+    ],
+    max_messages: Annotated[int, typer.Option(min=1, help="messages handled at once")] = 4,
+) -> None:
+    """Handle messages from a pull subscription until SIGINT or SIGTERM."""
+    settings = Settings()
+    configure_logging()
+    try:
+        path = subscription_path(subscription, settings.project)
+    except SubscriptionNameError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--subscription") from exc
+    try:
+        asyncio.run(_pull(settings, path, max_messages))
+    except GoogleAPICallError as exc:  # e.g. no such subscription
+        typer.echo(f"pull stopped: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+async def _pull(settings: Settings, subscription: str, max_messages: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with open_services(settings) as jobs:
+        handler = Handler(jobs)
+        try:
+            await PullWorker(handler, subscription, max_messages=max_messages).run(stop)
+        finally:
+            await handler.release_running()  # while the database still answers

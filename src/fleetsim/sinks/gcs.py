@@ -13,19 +13,32 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage  # type: ignore[import-untyped]
 from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
 
+from fleetsim.errors import BucketUnavailableError, StoreUnavailableError, map_exceptions
+
 CONTENT_TYPE = "application/json"
 TIMEOUT_S = 30.0
 """Per HTTP call; the library retries transient faults for up to RETRY_S in all."""
 RETRY_S = 30.0
 EMULATOR_PROJECT = "fleetsim-local"
 
-GCS_UNAVAILABLE: tuple[type[Exception], ...] = (
+_UNAVAILABLE: tuple[type[Exception], ...] = (
     api_exceptions.ServerError,  # 5xx
     api_exceptions.TooManyRequests,
     google.auth.exceptions.TransportError,  # no token: the metadata server did not answer
     OSError,  # connection refused or reset, timeouts (requests' errors derive from it)
 )
-"""Transient: the write or read may succeed when retried later."""
+"""Transient: raised as BucketUnavailableError; the write or read may succeed later."""
+_TRANSLATED: dict[tuple[type[Exception], ...], type[StoreUnavailableError]] = {
+    _UNAVAILABLE: BucketUnavailableError
+}
+
+
+class ResultObjectMissingError(Exception):
+    """A succeeded job's result object is not in the bucket (deleted behind our back)."""
+
+    def __init__(self, uri: str) -> None:
+        self.uri = uri
+        super().__init__(f"the result object is gone: {uri}")
 
 
 class ResultMismatchError(Exception):
@@ -90,13 +103,14 @@ class GcsSink:
         blob = self._client.bucket(self.bucket).blob(object_name(fleet_id, job_id))
         uri = self.uri(fleet_id, job_id)
         try:
-            blob.upload_from_string(
-                data,
-                content_type=CONTENT_TYPE,
-                if_generation_match=0,
-                timeout=TIMEOUT_S,
-                retry=DEFAULT_RETRY.with_timeout(RETRY_S),
-            )
+            with map_exceptions(_TRANSLATED):
+                blob.upload_from_string(
+                    data,
+                    content_type=CONTENT_TYPE,
+                    if_generation_match=0,
+                    timeout=TIMEOUT_S,
+                    retry=DEFAULT_RETRY.with_timeout(RETRY_S),
+                )
         except api_exceptions.PreconditionFailed:
             existing = self.read(uri)
             if existing != data:
@@ -104,10 +118,14 @@ class GcsSink:
         return uri
 
     def read(self, uri: str) -> bytes:
-        """The object's bytes; raises google.api_core.exceptions.NotFound when it is gone."""
+        """The object's bytes; raises ResultObjectMissingError when it is gone."""
         bucket, name = split_uri(uri)
         blob = self._client.bucket(bucket).blob(name)
-        data: bytes = blob.download_as_bytes(
-            timeout=TIMEOUT_S, retry=DEFAULT_RETRY.with_timeout(RETRY_S)
-        )
+        try:
+            with map_exceptions(_TRANSLATED):
+                data: bytes = blob.download_as_bytes(
+                    timeout=TIMEOUT_S, retry=DEFAULT_RETRY.with_timeout(RETRY_S)
+                )
+        except api_exceptions.NotFound as exc:
+            raise ResultObjectMissingError(uri) from exc
         return data

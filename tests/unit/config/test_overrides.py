@@ -5,12 +5,8 @@ from typing import Any
 
 import pytest
 
-from fleetsim.config import (
-    ConfigErrors,
-    apply_overrides,
-    config_dir_from_env,
-    overrides_from_env,
-)
+from fleetsim.config import ConfigErrors, apply_overrides
+from fleetsim.settings import Settings
 
 RAW: dict[str, list[Any]] = {
     "chargers": [
@@ -89,21 +85,20 @@ def test_overrides_that_are_not_a_json_object_are_refused(overrides: str, reason
     assert _problems(overrides) == [f"FLEETSIM_CONFIG_OVERRIDES: {reason}"]
 
 
-def test_config_dir_comes_from_the_environment_with_a_default() -> None:
-    assert config_dir_from_env({"FLEETSIM_CONFIG_DIR": "/srv/fleet"}) == Path("/srv/fleet")
-    assert config_dir_from_env({}) == Path("config")
-    assert config_dir_from_env({"FLEETSIM_CONFIG_DIR": " "}) == Path("config")
+def test_config_dir_and_overrides_come_from_the_environment_through_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLEETSIM_CONFIG_DIR", "/srv/fleet")
+    monkeypatch.setenv("FLEETSIM_CONFIG_OVERRIDES", '{"a": {}}')
+    assert Settings().config_dir == Path("/srv/fleet")
+    assert Settings().config_overrides == '{"a": {}}'
 
+    monkeypatch.setenv("FLEETSIM_CONFIG_DIR", " ")
+    monkeypatch.setenv("FLEETSIM_CONFIG_OVERRIDES", "  ")
+    assert Settings().config_dir == Path("config")
+    assert Settings().config_overrides is None
 
-def test_overrides_come_from_the_environment_when_not_blank() -> None:
-    assert overrides_from_env({"FLEETSIM_CONFIG_OVERRIDES": '{"a": {}}'}) == '{"a": {}}'
-    assert overrides_from_env({"FLEETSIM_CONFIG_OVERRIDES": "  "}) is None
-    assert overrides_from_env({}) is None
-
-
-def test_environment_defaults_to_os_environ(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FLEETSIM_CONFIG_DIR", "elsewhere")
-    monkeypatch.delenv("FLEETSIM_CONFIG_OVERRIDES", raising=False)
-
-    assert config_dir_from_env() == Path("elsewhere")
-    assert overrides_from_env() is None
+    monkeypatch.delenv("FLEETSIM_CONFIG_DIR")
+    monkeypatch.delenv("FLEETSIM_CONFIG_OVERRIDES")
+    assert Settings().config_dir == Path("config")
+    assert Settings().config_overrides is None

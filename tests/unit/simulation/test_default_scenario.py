@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 from invariants import check_invariants
 
-from fleetsim import runner
-from fleetsim.config import load_catalogue
+from fleetsim.config import load_catalogue, resolve_request
 from fleetsim.models import ResolvedRequest, SimulationRequest, canonical_json_bytes
 from fleetsim.simulation import simulate, simulate_fleet
 
@@ -17,7 +16,7 @@ CONFIG = Path(__file__).resolve().parents[3] / "config"
 @cache
 def resolved(strategy: str) -> ResolvedRequest:
     catalogue = load_catalogue(CONFIG)
-    return runner.resolve(SimulationRequest(strategy=strategy), catalogue, CONFIG)
+    return resolve_request(SimulationRequest(strategy=strategy), catalogue, CONFIG)
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "balanced", "time_of_use"])

@@ -1,4 +1,4 @@
-"""The job row's life in PostgreSQL: claims, leases, attempts, and the stored result bytes."""
+"""The job store: a job row's life in PostgreSQL, claims, leases, attempts, stored result bytes."""
 
 import asyncio
 import time
@@ -13,15 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from fleetsim import runner
 from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS, simulations
+from fleetsim.errors import DatabaseUnavailableError
 from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import (
     CanonicalResult,
+    ResolvedRequest,
     SimulationRequest,
     SimulationResult,
     canonical_json_bytes,
 )
 from fleetsim.models.job import JobError
-from fleetsim.sinks.postgres import Claim, PostgresSink, Refusal
 
 from .support import CONFIG_DIR
 
@@ -30,7 +32,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def engine(api_database: str) -> AsyncIterator[AsyncEngine]:
-    """For arranging rows the sink would never write."""
+    """For arranging rows the store would never write."""
     engine = create_async_engine(api_database)
     try:
         yield engine
@@ -39,12 +41,12 @@ async def engine(api_database: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def sink(api_database: str) -> AsyncIterator[PostgresSink]:
-    sink = await PostgresSink.open(api_database, pool_size=2)
+async def store(api_database: str) -> AsyncIterator[JobStore]:
+    store = await JobStore.open(api_database, pool_size=2)
     try:
-        yield sink
+        yield store
     finally:
-        await sink.close()
+        await store.close()
 
 
 def test_every_result_part_has_its_column() -> None:
@@ -52,9 +54,9 @@ def test_every_result_part_has_its_column() -> None:
     assert set(RESULT_PARTS) <= set(simulations.c.keys())
 
 
-async def queued_job(sink: PostgresSink) -> uuid.UUID:
+async def queued_job(store: JobStore) -> uuid.UUID:
     request = {"scenario": "smoke", "fleet_id": str(uuid.uuid4())}
-    created = await sink.create(
+    created = await store.create(
         job_id=uuid.uuid4(),
         fleet_id=uuid.UUID(request["fleet_id"]),
         request=request,
@@ -74,68 +76,72 @@ async def expire_lease(engine: AsyncEngine, job_id: uuid.UUID) -> None:
 
 
 async def test_a_claim_is_granted_once_until_its_lease_expires(
-    sink: PostgresSink, engine: AsyncEngine
+    store: JobStore, engine: AsyncEngine
 ) -> None:
-    job_id = await queued_job(sink)
-    first = await sink.claim(job_id, lease_s=60, max_attempts=3)
+    job_id = await queued_job(store)
+    first = await store.claim(job_id, lease_s=60, max_attempts=3)
     assert isinstance(first, Claim)
     assert first.attempt == 1
-    assert await sink.claim(job_id, lease_s=60, max_attempts=3) is Refusal.BUSY
+    assert await store.claim(job_id, lease_s=60, max_attempts=3) is Refusal.BUSY
 
     await expire_lease(engine, job_id)
-    second = await sink.claim(job_id, lease_s=60, max_attempts=3)
+    second = await store.claim(job_id, lease_s=60, max_attempts=3)
     assert isinstance(second, Claim)
     assert second.attempt == 2
 
     stale_error = JobError(type="RuntimeError", message="stale worker")
-    assert not await sink.fail(first, stale_error)  # fenced off by the newer claim
-    assert await sink.fail(second, JobError(type="RuntimeError", message="current worker"))
-    job = await sink.get(job_id)
+    assert not await store.fail(first, stale_error)  # fenced off by the newer claim
+    assert await store.fail(second, JobError(type="RuntimeError", message="current worker"))
+    job = await store.get(job_id)
     assert job is not None
     assert job.status == "failed"
     assert job.error == JobError(type="RuntimeError", message="current worker")
-    assert await sink.claim(job_id, lease_s=60, max_attempts=3) is Refusal.DONE
+    assert await store.claim(job_id, lease_s=60, max_attempts=3) is Refusal.DONE
 
 
-async def test_a_job_out_of_attempts_is_failed(sink: PostgresSink, engine: AsyncEngine) -> None:
-    job_id = await queued_job(sink)
-    assert isinstance(await sink.claim(job_id, lease_s=60, max_attempts=2), Claim)
+async def test_a_job_out_of_attempts_is_failed(store: JobStore, engine: AsyncEngine) -> None:
+    job_id = await queued_job(store)
+    assert isinstance(await store.claim(job_id, lease_s=60, max_attempts=2), Claim)
     await expire_lease(engine, job_id)
-    assert isinstance(await sink.claim(job_id, lease_s=60, max_attempts=2), Claim)
+    assert isinstance(await store.claim(job_id, lease_s=60, max_attempts=2), Claim)
     await expire_lease(engine, job_id)
-    assert await sink.claim(job_id, lease_s=60, max_attempts=2) is Refusal.EXHAUSTED
-    job = await sink.get(job_id)
+    assert await store.claim(job_id, lease_s=60, max_attempts=2) is Refusal.EXHAUSTED
+    job = await store.get(job_id)
     assert job is not None
     assert (job.status, job.attempts) == ("failed", 2)
     assert job.error is not None
     assert job.error.type == "MaxAttemptsExceeded"
 
 
-async def test_simultaneous_claims_grant_exactly_one(sink: PostgresSink) -> None:
+async def test_simultaneous_claims_grant_exactly_one(store: JobStore) -> None:
     # Each write is its own autocommit statement: the claim's UPDATE alone must exclude.
-    job_id = await queued_job(sink)
+    job_id = await queued_job(store)
     claims = await asyncio.gather(
-        *(sink.claim(job_id, lease_s=60, max_attempts=3) for _ in range(8))
+        *(store.claim(job_id, lease_s=60, max_attempts=3) for _ in range(8))
     )
     granted = [c for c in claims if isinstance(c, Claim)]
     assert len(granted) == 1 and granted[0].attempt == 1
     assert [c for c in claims if not isinstance(c, Claim)] == [Refusal.BUSY] * 7
 
 
-async def test_claiming_an_unknown_job_is_refused(sink: PostgresSink) -> None:
-    assert await sink.claim(uuid.uuid4(), lease_s=60, max_attempts=3) is Refusal.MISSING
+def never_run(resolved: ResolvedRequest) -> CanonicalResult:
+    raise AssertionError("the job was not to reach its simulation")
 
 
-async def test_execute_records_invalid_input_with_each_problem(sink: PostgresSink) -> None:
-    job_id = await queued_job(sink)
+async def test_claiming_an_unknown_job_is_refused(store: JobStore) -> None:
+    assert await store.claim(uuid.uuid4(), lease_s=60, max_attempts=3) is Refusal.MISSING
+
+
+async def test_execute_records_invalid_input_with_each_problem(store: JobStore) -> None:
+    job_id = await queued_job(store)
     problem = ConfigProblem("request", "v1", "battery_usable_kwh", "must be positive", "vehicle")
 
-    def simulate(request: SimulationRequest) -> CanonicalResult:
+    def resolve(request: SimulationRequest) -> ResolvedRequest:
         raise ConfigErrors([problem])
 
-    outcome = await execute(sink, job_id, simulate, max_attempts=3, lease_s=60)
+    outcome = await execute(store, job_id, resolve, never_run, max_attempts=3, lease_s=60)
     assert outcome is Outcome.FAILED
-    job = await sink.get(job_id)
+    job = await store.get(job_id)
     assert job is not None
     assert job.error is not None
     assert job.error.type == "ConfigErrors"
@@ -143,16 +149,18 @@ async def test_execute_records_invalid_input_with_each_problem(sink: PostgresSin
     assert [(p.loc, p.msg) for p in job.error.problems] == [
         (["request", "v1", "battery_usable_kwh"], "must be positive")
     ]
-    assert await execute(sink, job_id, simulate, max_attempts=3, lease_s=60) is Outcome.DONE
+    assert await execute(store, job_id, resolve, never_run, max_attempts=3, lease_s=60) is (
+        Outcome.DONE
+    )
 
 
-async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
-    job_id = await queued_job(sink)
+async def test_a_long_run_keeps_its_claim(store: JobStore) -> None:
+    job_id = await queued_job(store)
     lease_s = 0.3
     running = asyncio.Event()
     rival_claims: list[Claim | Refusal] = []
 
-    def slow(request: SimulationRequest) -> CanonicalResult:
+    def slow(request: SimulationRequest) -> ResolvedRequest:
         time.sleep(4 * lease_s)
         raise RuntimeError("done sleeping")
 
@@ -160,10 +168,11 @@ async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
         await running.wait()
         for _ in range(6):
             await asyncio.sleep(lease_s / 2)
-            rival_claims.append(await sink.claim(job_id, lease_s=lease_s, max_attempts=3))
+            rival_claims.append(await store.claim(job_id, lease_s=lease_s, max_attempts=3))
 
     async def run() -> Outcome:
-        task = asyncio.create_task(execute(sink, job_id, slow, max_attempts=3, lease_s=lease_s))
+        running_job = execute(store, job_id, slow, never_run, max_attempts=3, lease_s=lease_s)
+        task = asyncio.create_task(running_job)
         await asyncio.sleep(0.05)
         running.set()
         return await task
@@ -171,7 +180,7 @@ async def test_a_long_run_keeps_its_claim(sink: PostgresSink) -> None:
     outcome, _ = await asyncio.gather(run(), rival())
     assert outcome is Outcome.FAILED
     assert rival_claims[:4] == [Refusal.BUSY] * 4  # the lease was renewed throughout
-    job = await sink.get(job_id)
+    job = await store.get(job_id)
     assert job is not None
     assert job.attempts == 1
 
@@ -187,16 +196,28 @@ def awkward_floats(result: CanonicalResult) -> CanonicalResult:
     return CanonicalResult.of(SimulationResult.model_validate(data))
 
 
-async def test_stored_result_reads_back_as_the_same_canonical_bytes(sink: PostgresSink) -> None:
+async def test_stored_result_reads_back_as_the_same_canonical_bytes(store: JobStore) -> None:
     request = SimulationRequest(scenario="smoke")
     result = runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR)
     for candidate in (result, awkward_floats(result)):
-        job_id = await queued_job(sink)
-        claim = await sink.claim(job_id, lease_s=60, max_attempts=3)
+        job_id = await queued_job(store)
+        claim = await store.claim(job_id, lease_s=60, max_attempts=3)
         assert isinstance(claim, Claim)
-        assert await sink.complete(claim, candidate)
-        stored = await sink.result(job_id)
+        assert await store.complete(claim, candidate)
+        stored = await store.result(job_id)
         assert stored is not None
         assert stored.status == "succeeded"
         assert stored.envelope == candidate.json_bytes()
         assert stored.envelope == canonical_json_bytes(candidate.model())
+
+
+async def test_an_unreachable_database_is_reported_as_the_projects_own_error() -> None:
+    store = await JobStore.open("postgresql+asyncpg://postgres@127.0.0.1:1/none", pool_size=1)
+    try:
+        with pytest.raises(DatabaseUnavailableError) as caught:
+            await store.get(uuid.uuid4())
+        assert isinstance(caught.value.__cause__, OSError)
+        with pytest.raises(DatabaseUnavailableError):
+            await store.claim(uuid.uuid4(), lease_s=60, max_attempts=3)
+    finally:
+        await store.close()
