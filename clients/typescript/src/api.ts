@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Healthz */
+        /**
+         * Healthz
+         * @description Liveness: the process answers (no key, no database).
+         */
         get: operations["healthz_healthz_get"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readyz */
+        /**
+         * Readyz
+         * @description Ready once the database answers and the reference data is loaded (503 otherwise).
+         */
         get: operations["readyz_readyz_get"];
         put?: never;
         post?: never;
