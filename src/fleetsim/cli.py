@@ -17,7 +17,7 @@ from rich.table import Table
 from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, resolve_request
 from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
-from fleetsim.config.schedule_csv import with_schedule_csv
+from fleetsim.config.resolve import with_schedule_csv
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode

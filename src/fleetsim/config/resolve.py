@@ -40,7 +40,7 @@ from fleetsim.config.references import (
     schedule_csv_rows,
 )
 from fleetsim.config.routes import route_profile
-from fleetsim.config.schedule_csv import ScheduleRows
+from fleetsim.config.schedule_csv import ScheduleRows, parse_schedule_csv
 from fleetsim.models import (
     ChargerSpec,
     FleetVehicle,
@@ -393,3 +393,33 @@ def _file_of(request: SimulationRequest, kind: str, entry_id: str) -> str:
 
 def _sorted(entries: Mapping[str, Entry]) -> dict[str, Entry]:
     return {entry_id: entries[entry_id] for entry_id in sorted(entries)}
+
+def with_schedule_csv(
+    request: SimulationRequest, path: Path, catalogue: Catalogue
+) -> SimulationRequest:
+    """`request` with its schedule replaced by the rows of the CSV at `path` (a CLI argument,
+    so any readable path); vehicles the fleet lacks join it at the request's or else the
+    scenario's default depot."""
+    scenario = catalogue.scenarios.get(request.scenario)
+    if scenario is None:
+        reason = f"unknown scenario {request.scenario!r} {known(catalogue.scenarios)}"
+        raise Where("request").error("scenario", reason)
+    where = Where(str(path), "scenario", scenario.id)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise where.error(None, f"cannot be read ({exc})") from exc
+    fleet = request.fleet if request.fleet is not None else scenario.fleet
+    rows = parse_schedule_csv(
+        text,
+        str(path),
+        where,
+        fleet=fleet,
+        default_depot=request.default_depot or scenario.default_depot,
+        vehicle_types={*catalogue.vehicles, *(v.id for v in request.vehicles)},
+        route_ids={*catalogue.route_specs, *(r.id for r in request.routes)},
+    )
+    update: dict[str, Any] = {"schedule": rows.trips}
+    if rows.fleet:
+        update["fleet"] = [*fleet, *rows.fleet]
+    return request.model_copy(update=update)

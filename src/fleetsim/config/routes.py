@@ -5,8 +5,10 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from fleetsim.config.cycle import cycle_distance_m, read_cycle
+from fleetsim.config.directions import directions_polyline
 from fleetsim.config.errors import ConfigErrors, Where, problems_from_validation
-from fleetsim.config.geometry import directions_polyline, geojson_polyline, path_profile
+from fleetsim.config.geojson import geojson_polyline
+from fleetsim.config.polyline import path_profile
 from fleetsim.models import RouteProfile, RouteSpec
 
 

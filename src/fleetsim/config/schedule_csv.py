@@ -7,7 +7,6 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import time
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -19,11 +18,8 @@ from fleetsim.config.errors import (
     problems_from_validation,
 )
 from fleetsim.config.files import read_text, safe_path
-from fleetsim.models import FleetVehicle, SimulationRequest, Trip
+from fleetsim.models import FleetVehicle, Trip
 from fleetsim.models.charger import ALL_WEEKDAYS, weekdays_from_text
-
-if TYPE_CHECKING:  # catalogue.py imports this module
-    from fleetsim.config.catalogue import Catalogue
 
 SCHEDULE_COLUMNS = ("vehicle_id", "vehicle_type", "route_id", "departure", "weekdays")
 _DEPARTURE = re.compile(r"^([01]?[0-9]|2[0-3]):([0-5][0-9])$")
@@ -59,37 +55,6 @@ def read_schedule_csv(
         vehicle_types=vehicle_types,
         route_ids=route_ids,
     )
-
-
-def with_schedule_csv(
-    request: SimulationRequest, path: Path, catalogue: "Catalogue"
-) -> SimulationRequest:
-    """`request` with its schedule replaced by the rows of the CSV at `path` (a CLI argument,
-    so any readable path); vehicles the fleet lacks join it at the request's or else the
-    scenario's default depot."""
-    scenario = catalogue.scenarios.get(request.scenario)
-    if scenario is None:
-        reason = f"unknown scenario {request.scenario!r} {known(catalogue.scenarios)}"
-        raise Where("request").error("scenario", reason)
-    where = Where(str(path), "scenario", scenario.id)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise where.error(None, f"cannot be read ({exc})") from exc
-    fleet = request.fleet if request.fleet is not None else scenario.fleet
-    rows = parse_schedule_csv(
-        text,
-        str(path),
-        where,
-        fleet=fleet,
-        default_depot=request.default_depot or scenario.default_depot,
-        vehicle_types={*catalogue.vehicles, *(v.id for v in request.vehicles)},
-        route_ids={*catalogue.route_specs, *(r.id for r in request.routes)},
-    )
-    update: dict[str, Any] = {"schedule": rows.trips}
-    if rows.fleet:
-        update["fleet"] = [*fleet, *rows.fleet]
-    return request.model_copy(update=update)
 
 
 def parse_schedule_csv(

@@ -7,7 +7,8 @@ import pytest
 
 from fleetsim.config import ConfigErrors, load_catalogue, resolve_request
 from fleetsim.config.errors import Where
-from fleetsim.config.schedule_csv import ScheduleRows, read_schedule_csv, with_schedule_csv
+from fleetsim.config.resolve import with_schedule_csv
+from fleetsim.config.schedule_csv import ScheduleRows, read_schedule_csv
 from fleetsim.models import FleetVehicle, SimulationRequest, Trip
 
 HEADER = "vehicle_id,vehicle_type,route_id,departure,weekdays\n"
