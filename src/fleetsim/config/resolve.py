@@ -394,6 +394,7 @@ def _file_of(request: SimulationRequest, kind: str, entry_id: str) -> str:
 def _sorted(entries: Mapping[str, Entry]) -> dict[str, Entry]:
     return {entry_id: entries[entry_id] for entry_id in sorted(entries)}
 
+
 def with_schedule_csv(
     request: SimulationRequest, path: Path, catalogue: Catalogue
 ) -> SimulationRequest:
