@@ -20,6 +20,7 @@ from fleetsim.config.paths import parse_value
 from fleetsim.config.resolve import with_schedule_csv
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError
+from fleetsim.jobs.limits import WorkLimitError, check_work, estimate_work, job_limits
 from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode
 from fleetsim.models import (
     CanonicalResult,
@@ -177,9 +178,13 @@ def run(
         task = progress.add_task("resolving routes and schedule")
         try:
             resolved = resolve_request(sim_request, catalogue, directory)
+            check_work(estimate_work(resolved), job_limits(_settings()))
         except ConfigErrors as exc:
             progress.stop()
             _fail([str(p) for p in exc.problems])
+        except WorkLimitError as exc:
+            progress.stop()
+            _fail([f"request: {exc}"])
         progress.update(task, description=f"simulating the fleet ({mode})")
         done = _run_in_mode(mode, sim_request, resolved, out, catalogue)
         if plot and done.result is not None:

@@ -37,8 +37,29 @@ class Settings(BaseSettings):
         ge=1,
         description="simulated time steps x max(1, vehicles) above which a sync run answers 413",
     )
+    sync_max_trace_s: float = Field(
+        500_000.0, gt=0, description="seconds of 1 Hz driving above which a sync run answers 413"
+    )
+    max_vehicle_steps: int = Field(
+        150_000_000,
+        ge=1,
+        description="a job's time steps x vehicles (a year of 1,000 vehicles at 300 s fits)",
+    )
+    max_trace_s: float = Field(
+        20_000_000.0, gt=0, description="a job's seconds of 1 Hz driving to simulate"
+    )
+    max_result_mb: int = Field(512, ge=1, description="a job's estimated result size, MiB")
     worker_concurrency: int = Field(
         2, ge=0, description="in-process jobs at once; 0 leaves submitted jobs queued"
+    )
+    job_processes: int = Field(
+        3, ge=1, description="worker processes that run simulations (sync runs and jobs)"
+    )
+    job_memory_mb: int = Field(
+        2048, ge=256, description="address space of each worker process (RLIMIT_AS), MiB"
+    )
+    job_timeout_s: float = Field(
+        600.0, gt=0, description="a simulation running longer is stopped and its job failed"
     )
     max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
     lease_s: float = Field(900.0, gt=0, description="a running job's claim lasts this long")

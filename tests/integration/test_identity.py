@@ -15,8 +15,10 @@ import pytest
 from fleetsim import runner
 from fleetsim.config import load_catalogue, resolve_request
 from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.store import Claim, JobStore
 from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
+from fleetsim.settings import Settings
 from fleetsim.simulation import simulate
 
 from .jobs import bundled_catalogue, input_digest_of, job_id_of
@@ -24,6 +26,8 @@ from .support import CONFIG_DIR, HEADERS, create_app, driver_dsn, fresh_database
 from .test_api import SMOKE, wait_for, with_fleet
 
 pytestmark = pytest.mark.anyio
+
+LIMITS = job_limits(Settings())
 
 SITE = "neuperlach_depot"
 """The smoke scenario's depot: its peak without the override is above LIMIT_KW."""
@@ -217,7 +221,9 @@ async def test_execute_runs_a_job_whose_input_is_unchanged(store: JobStore) -> N
     body = with_fleet(SMOKE)
     job_id = await create_job(store, body, input_digest_of(body))
     assert job_id == job_id_of(body)
-    outcome = await execute(store, job_id, resolve_bundled, simulate, max_attempts=3, lease_s=60)
+    outcome = await execute(
+        store, job_id, resolve_bundled, simulate, limits=LIMITS, max_attempts=3, lease_s=60
+    )
     assert outcome is Outcome.SUCCEEDED
 
 
@@ -231,7 +237,9 @@ async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
     job_id = await create_job(store, body, submitted, mode=mode)
 
     # ... and runs where they are gone. Mode gcs without a bucket: the check comes first.
-    outcome = await execute(store, job_id, resolve_bundled, never_run, max_attempts=3, lease_s=60)
+    outcome = await execute(
+        store, job_id, resolve_bundled, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+    )
     assert outcome is Outcome.FAILED
     job = await store.get(job_id)
     assert job is not None
@@ -244,6 +252,6 @@ async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
         "SELECT feasible, result_uri, metadata, trips FROM simulations WHERE id = $1", job_id
     )
     assert dict(row) == dict.fromkeys(row.keys())  # nothing of the run was stored
-    assert await execute(store, job_id, resolve_bundled, never_run, max_attempts=3, lease_s=60) is (
-        Outcome.DONE
-    )
+    assert await execute(
+        store, job_id, resolve_bundled, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+    ) is (Outcome.DONE)

@@ -15,6 +15,7 @@ from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseUnavailableError
 from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import (
     CanonicalResult,
@@ -24,10 +25,13 @@ from fleetsim.models import (
     canonical_json_bytes,
 )
 from fleetsim.models.job import JobError
+from fleetsim.settings import Settings
 
 from .support import CONFIG_DIR
 
 pytestmark = pytest.mark.anyio
+
+LIMITS = job_limits(Settings())
 
 
 @pytest.fixture
@@ -139,7 +143,9 @@ async def test_execute_records_invalid_input_with_each_problem(store: JobStore) 
     def resolve(request: SimulationRequest) -> ResolvedRequest:
         raise ConfigErrors([problem])
 
-    outcome = await execute(store, job_id, resolve, never_run, max_attempts=3, lease_s=60)
+    outcome = await execute(
+        store, job_id, resolve, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+    )
     assert outcome is Outcome.FAILED
     job = await store.get(job_id)
     assert job is not None
@@ -149,9 +155,9 @@ async def test_execute_records_invalid_input_with_each_problem(store: JobStore) 
     assert [(p.loc, p.msg) for p in job.error.problems] == [
         (["request", "v1", "battery_usable_kwh"], "must be positive")
     ]
-    assert await execute(store, job_id, resolve, never_run, max_attempts=3, lease_s=60) is (
-        Outcome.DONE
-    )
+    assert await execute(
+        store, job_id, resolve, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+    ) is (Outcome.DONE)
 
 
 async def test_a_long_run_keeps_its_claim(store: JobStore) -> None:
@@ -171,7 +177,9 @@ async def test_a_long_run_keeps_its_claim(store: JobStore) -> None:
             rival_claims.append(await store.claim(job_id, lease_s=lease_s, max_attempts=3))
 
     async def run() -> Outcome:
-        running_job = execute(store, job_id, slow, never_run, max_attempts=3, lease_s=lease_s)
+        running_job = execute(
+            store, job_id, slow, never_run, limits=LIMITS, max_attempts=3, lease_s=lease_s
+        )
         task = asyncio.create_task(running_job)
         await asyncio.sleep(0.05)
         running.set()

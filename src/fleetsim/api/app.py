@@ -14,14 +14,13 @@ from fleetsim.api import health, reference, simulations
 from fleetsim.api.deps import Dispatch
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.openapi import install_openapi_corrections
-from fleetsim.jobs.execute import Simulation
+from fleetsim.jobs.execute import CoreRun
 from fleetsim.jobs.service import JobService, open_services
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging
 from fleetsim.models import JobMessage
 from fleetsim.pubsub.publisher import Publisher
 from fleetsim.settings import Settings
-from fleetsim.simulation import simulate as simulate_resolved
 from fleetsim.web import service_app
 
 logger = logging.getLogger("fleetsim.api")
@@ -34,11 +33,11 @@ async def _leave_queued(message: JobMessage) -> None:
 def create_app(
     settings: Settings | None = None,
     *,
-    simulate: Simulation = simulate_resolved,
+    simulate: CoreRun | None = None,
     publish: Dispatch | None = None,
 ) -> FastAPI:
-    """The API; `simulate` replaces the core (tests), `publish` the FLEETSIM_PUBSUB_TOPIC
-    publisher (tests)."""
+    """The API; `simulate` runs in threads in place of the worker processes, `publish`
+    replaces the FLEETSIM_PUBSUB_TOPIC publisher (tests)."""
     settings = settings or Settings()
     configure_logging()
 

@@ -16,6 +16,14 @@ from fleetsim.api.deps import (
 )
 from fleetsim.api.schemas import Accepted, JobPage, responses
 from fleetsim.jobs.errors import NoBucketError
+from fleetsim.jobs.limits import (
+    WorkLimitError,
+    WorkLimits,
+    check_work,
+    estimate_work,
+    job_limits,
+    sync_limits,
+)
 from fleetsim.models import (
     JobMessage,
     JobMode,
@@ -24,7 +32,7 @@ from fleetsim.models import (
     SimulationResult,
 )
 from fleetsim.models.job import Job, JobStatus
-from fleetsim.simulation import series_point_count, vehicle_steps
+from fleetsim.simulation import series_point_count
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +59,9 @@ SUBMIT_HINT = "; submit it with POST /v1/simulations and poll GET /v1/simulation
 
 
 def _refuse_large(
-    resolved: ResolvedRequest, *, max_points: int, max_steps: int | None = None, hint: str = ""
+    resolved: ResolvedRequest, limits: WorkLimits, *, max_points: int, hint: str = ""
 ) -> None:
+    """413 for a run above `max_points` series points or any of `limits`."""
     points = series_point_count(resolved)
     if points > max_points:
         raise HTTPException(
@@ -60,12 +69,10 @@ def _refuse_large(
             f"the run would produce {points} time-series points, above the limit of "
             f"{max_points}{hint}",
         )
-    if max_steps is not None and (work := vehicle_steps(resolved)) > max_steps:
-        raise HTTPException(
-            413,
-            f"the run would simulate {work} vehicle-steps (time steps x vehicles), above the "
-            f"synchronous limit of {max_steps}{hint}",
-        )
+    try:
+        check_work(estimate_work(resolved), limits)
+    except WorkLimitError as exc:
+        raise HTTPException(413, f"{exc}{hint}") from exc
 
 
 @router.post(
@@ -85,11 +92,11 @@ async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
     settings = jobs.settings
     _refuse_large(
         resolved,
+        sync_limits(settings),
         max_points=min(resolved.scenario.max_points, settings.sync_max_points),
-        max_steps=settings.sync_max_vehicle_steps,
         hint=SUBMIT_HINT,
     )
-    result = await asyncio.to_thread(jobs.simulate, resolved)
+    result = await jobs.simulate(resolved)
     body = await asyncio.to_thread(result.json_bytes)
     return Response(body, media_type="application/json")
 
@@ -120,7 +127,7 @@ async def submit(
             status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
         )
     resolved = await asyncio.to_thread(jobs.resolve, request)
-    _refuse_large(resolved, max_points=resolved.scenario.max_points)
+    _refuse_large(resolved, job_limits(jobs.settings), max_points=resolved.scenario.max_points)
     created = await jobs.create(request, resolved, mode=mode, idempotency_key=idempotency_key)
     job = created.job
     if job.status == "queued":  # also on a repeat: the first dispatch may have failed

@@ -18,6 +18,8 @@ from fleetsim.models import PathProfile, StopSpec
 GEOD = Geod(ellps="WGS84")
 MIN_SEGMENT_M = 1e-3
 """Shorter segments are repeats of a vertex: dropped so distance strictly increases."""
+MAX_VERTICES = 50_000
+"""Vertices of one route, inline or from a file: a day's driving at street detail fits."""
 
 FloatArray = NDArray[np.float64]
 Fail = Callable[[str], ConfigErrors]
@@ -58,6 +60,9 @@ def polyline(parts: Sequence[Part], where: Where, field: str, *, file: str) -> P
 
     if not parts:
         raise fail("empty geometry: no line to drive")
+    vertex_count = sum(len(part.coords) for part in parts)
+    if vertex_count > MAX_VERTICES:
+        raise fail(f"{vertex_count} vertices, above the limit of {MAX_VERTICES} per route")
     for part in parts:
         _check_coordinates(part, fail)
     with_z = all(p.coords.shape[1] >= 3 for p in parts)

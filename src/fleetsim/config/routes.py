@@ -11,6 +11,11 @@ from fleetsim.config.geojson import geojson_polyline
 from fleetsim.config.polyline import path_profile
 from fleetsim.models import RouteProfile, RouteSpec
 
+MAX_LENGTH_KM = 2_000.0
+"""Longest route: a long day's drive. Its 1 Hz trace is simulated per vehicle type."""
+MAX_DRIVE_S = 86_400.0
+"""Longest drive of one trip (moving at the speed limits, plus stops): one day."""
+
 
 def route_profile(
     spec: RouteSpec, config_dir: Path, *, origin: str = "routes.yaml"
@@ -31,6 +36,7 @@ def route_profile(
             length_m = cycle_distance_m(cycle)
             if length_m <= 0.0:
                 raise where.error("cycle", "the cycle never moves (distance 0)")
+            _check_size(length_m, cycle.time_s[-1] - cycle.time_s[0], where, "cycle")
             return RouteProfile(
                 id=spec.id,
                 name=spec.name,
@@ -45,6 +51,13 @@ def route_profile(
             line = directions_polyline(spec.directions, config_dir, default_speed_mps, where)
         else:
             raise where.error(None, "give exactly one of geometry, directions or cycle")
+        dwell_s = (
+            spec.stops * spec.stop_dwell_s
+            if isinstance(spec.stops, int)
+            else sum(stop.dwell_s for stop in spec.stops)
+        )
+        drive_s = float((line.segment_m / line.speed_mps).sum()) + dwell_s
+        _check_size(line.length_m, drive_s, where, "geometry" if spec.geometry else "directions")
         return RouteProfile(
             id=spec.id,
             name=spec.name,
@@ -55,3 +68,16 @@ def route_profile(
         )
     except ValidationError as exc:
         raise ConfigErrors(problems_from_validation(exc, where)) from exc
+
+
+def _check_size(length_m: float, drive_s: float, where: Where, field: str) -> None:
+    """Refuse a route too long to simulate: every trip on it is a 1 Hz trace."""
+    if length_m > MAX_LENGTH_KM * 1000.0:
+        reason = f"{length_m / 1000:,.0f} km long, above the limit of {MAX_LENGTH_KM:,.0f} km"
+        raise where.error(field, reason)
+    if drive_s > MAX_DRIVE_S:
+        reason = (
+            f"a trip takes {drive_s / 3600:,.1f} h to drive, above the limit of "
+            f"{MAX_DRIVE_S / 3600:g} h"
+        )
+        raise where.error(field, reason)

@@ -1,4 +1,4 @@
-"""Run one job: claim it, resolve and simulate in threads, record the result or the error.
+"""Run one job: claim it, resolve it, simulate it, record the result or the error.
 
 A job is run from its stored request, resolved again here. A result is recorded only under
 the job it identifies: when the configuration (or the model version) changed since the job
@@ -8,13 +8,14 @@ InputChanged before anything is simulated.
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from fleetsim.errors import StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError, job_error
+from fleetsim.jobs.limits import WorkLimits, check_work, estimate_work
 from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobError
@@ -22,8 +23,21 @@ from fleetsim.sinks.gcs import GcsSink, ResultMismatchError
 
 Resolve = Callable[[SimulationRequest], ResolvedRequest]
 """Blocking: a request resolved against the catalogue; raises ConfigErrors."""
-Simulation = Callable[[ResolvedRequest], CanonicalResult]
-"""Blocking, CPU-bound: the core run on a resolved request."""
+Simulation = Callable[[ResolvedRequest], Awaitable[CanonicalResult]]
+"""The core run on a resolved request, off the event loop: in a worker process (a service)
+or a thread (the CLI, tests)."""
+CoreRun = Callable[[ResolvedRequest], CanonicalResult]
+"""Blocking, CPU-bound: the core itself (`fleetsim.simulation.simulate`) or a stand-in."""
+
+
+def in_thread(run: CoreRun) -> Simulation:
+    """`run` as a Simulation that runs in a thread of this process."""
+
+    async def simulation(resolved: ResolvedRequest) -> CanonicalResult:
+        return await asyncio.to_thread(run, resolved)
+
+    return simulation
+
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +60,7 @@ async def execute(
     resolve: Resolve,
     simulate: Simulation,
     *,
+    limits: WorkLimits,
     max_attempts: int,
     lease_s: float,
     objects: GcsSink | None = None,
@@ -53,7 +68,9 @@ async def execute(
     """Claim, run and record one job: in its row (mode db) or in `objects` (mode gcs).
 
     An exception from resolving or simulating (invalid input included) fails the job with
-    that error; so does a request that no longer resolves to the job's input (InputChanged).
+    that error; so does a request that no longer resolves to the job's input (InputChanged),
+    a run whose estimate is above `limits` (WorkLimitError, before any work) and one that
+    goes past its process's memory or deadline (JobLimitError): retrying cannot help them.
     Database and bucket errors propagate so the caller can retry the delivery; the claim is
     released first (when the database still answers), so the retry need not wait out the lease.
     """
@@ -65,7 +82,7 @@ async def execute(
     logger.info("job claimed", extra=extra)
     heartbeat = asyncio.create_task(_keep_lease(store, claim, lease_s))
     try:
-        return await _run(store, claim, resolve, simulate, objects, extra)
+        return await _run(store, claim, resolve, simulate, limits, objects, extra)
     except BaseException:  # a transient fault, or shutdown: re-raised below
         await _release(store, claim, extra)
         raise
@@ -78,6 +95,7 @@ async def _run(
     claim: Claim,
     resolve: Resolve,
     simulate: Simulation,
+    limits: WorkLimits,
     objects: GcsSink | None,
     extra: dict[str, Any],
 ) -> Outcome:
@@ -90,7 +108,8 @@ async def _run(
         changed = input_changed(claim.input_digest, resolved.input_digest)
         return await _fail(store, claim, changed, extra, exc_info=False)
     try:
-        result = await asyncio.to_thread(simulate, resolved)
+        check_work(estimate_work(resolved), limits)
+        result = await simulate(resolved)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
         return await _fail(store, claim, job_error(exc), extra)
     result_uri = None

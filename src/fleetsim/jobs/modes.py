@@ -65,7 +65,8 @@ async def run_in_mode(
     # Imported here: SQLAlchemy and the cloud clients add a third to the CLI's start-up.
     from fleetsim.jobs.service import open_services
 
-    async with open_services(settings, catalogue=catalogue, pool_size=2) as jobs:
+    # In threads: this process is the user's own, and a worker process would cost a start.
+    async with open_services(settings, simulate=simulate, catalogue=catalogue, pool_size=2) as jobs:
         created = await jobs.create(request, resolved, mode=mode)
         job_id = created.job.job_id
         await jobs.run(job_id)

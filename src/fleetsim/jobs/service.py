@@ -17,12 +17,13 @@ from uuid import UUID
 from fleetsim import runner
 from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, request_hash, resolve_request
 from fleetsim.jobs.errors import NoBucketError
-from fleetsim.jobs.execute import Outcome, Simulation, execute
+from fleetsim.jobs.execute import CoreRun, Outcome, Simulation, execute, in_thread
+from fleetsim.jobs.limits import job_limits
+from fleetsim.jobs.processes import JobProcesses, ProcessLimits
 from fleetsim.jobs.store import Created, JobStore
 from fleetsim.models import CanonicalResult, JobMode, ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobStatus
 from fleetsim.settings import Settings
-from fleetsim.simulation import simulate as simulate_resolved
 from fleetsim.sinks.gcs import GcsSink
 
 logger = logging.getLogger(__name__)
@@ -82,9 +83,10 @@ class JobService:
         except ConfigErrors as exc:
             raise CatalogueUnavailableError(exc) from exc
 
-    def simulate(self, resolved: ResolvedRequest) -> CanonicalResult:
-        """Blocking, CPU-bound: the core run on a resolved request."""
-        return self._simulation(resolved)
+    async def simulate(self, resolved: ResolvedRequest) -> CanonicalResult:
+        """The core run on a resolved request: in a worker process under the memory limit
+        and the deadline (raises JobLimitError past either), or in a stand-in's thread."""
+        return await self._simulation(resolved)
 
     def resolve(self, request: SimulationRequest) -> ResolvedRequest:
         """Blocking: the request resolved against the catalogue; raises ConfigErrors."""
@@ -127,6 +129,7 @@ class JobService:
             job_id,
             self.resolve,
             self.simulate,
+            limits=job_limits(self.settings),
             max_attempts=self.settings.max_attempts,
             lease_s=self.settings.lease_s,
             objects=self.objects,
@@ -150,14 +153,15 @@ class JobService:
 async def open_services(
     settings: Settings,
     *,
-    simulate: Simulation = simulate_resolved,
+    simulate: CoreRun | None = None,
     objects: GcsSink | None = None,
     catalogue: Catalogue | None = None,
     catalogue_in_background: bool = False,
     pool_size: int = 20,
 ) -> AsyncIterator[JobService]:
-    """The job service with its catalogue (loaded here unless given), job store and (with
-    FLEETSIM_GCS_BUCKET, unless `objects` is given) bucket, closed on exit.
+    """The job service with its catalogue (loaded here unless given), job store, worker
+    processes (`simulate` replaces them by a function run in threads: the CLI, tests) and
+    (with FLEETSIM_GCS_BUCKET, unless `objects` is given) bucket, closed on exit.
     `catalogue_in_background`: load the reference data in a thread after returning, so a
     server answers at once (cold start)."""
     if catalogue is not None:
@@ -172,9 +176,18 @@ async def open_services(
         if not catalogue_in_background:
             await asyncio.wrap_future(loaded)
         store = await JobStore.open(settings.database_url, pool_size=pool_size)
+        processes = None
+        simulation: Simulation
+        if simulate is None:
+            processes = JobProcesses(settings.job_processes, process_limits(settings))
+            simulation = processes.simulate
+        else:
+            simulation = in_thread(simulate)
         try:
-            yield JobService(settings, store, loaded, simulate=simulate, objects=objects)
+            yield JobService(settings, store, loaded, simulate=simulation, objects=objects)
         finally:
+            if processes is not None:
+                await processes.close()
             await store.close()
     finally:
         if opened is not None:
@@ -208,3 +221,10 @@ def _loaded(settings: Settings, *, background: bool) -> Catalogue:
     gc.collect()
     gc.freeze()  # the catalogue and geo libraries leave every GC pass: a shorter p99
     return catalogue
+
+
+def process_limits(settings: Settings) -> ProcessLimits:
+    """FLEETSIM_JOB_MEMORY_MB and FLEETSIM_JOB_TIMEOUT_S as the worker processes' limits."""
+    return ProcessLimits(
+        memory_bytes=settings.job_memory_mb * 2**20, timeout_s=settings.job_timeout_s
+    )

@@ -13,7 +13,7 @@ import functools
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, ParamSpec, TypeVar
 from uuid import UUID
@@ -163,7 +163,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
         raise InvalidCursorError("not a cursor returned by this list") from exc
     if created_at.tzinfo is None:
         raise InvalidCursorError("not a cursor returned by this list")
-    return created_at, job_id
+    try:  # PostgreSQL compares in UTC: a time that has none (year 0) is no cursor of ours
+        return created_at.astimezone(UTC), job_id
+    except OverflowError as exc:
+        raise InvalidCursorError("not a cursor returned by this list") from exc
 
 
 def envelope_bytes(stored_json: str) -> bytes:

@@ -9,14 +9,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetsim.jobs.execute import Simulation
+from fleetsim.jobs.execute import CoreRun
 from fleetsim.jobs.service import open_services
 from fleetsim.logs import configure_logging
 from fleetsim.pubsub import push
 from fleetsim.pubsub.auth import PushAuth
 from fleetsim.pubsub.handler import Handler
 from fleetsim.settings import Settings
-from fleetsim.simulation import simulate as simulate_resolved
 from fleetsim.sinks.gcs import GcsSink
 from fleetsim.web import service_app
 
@@ -26,11 +25,11 @@ logger = logging.getLogger("fleetsim.pubsub")
 def create_app(
     settings: Settings | None = None,
     *,
-    simulate: Simulation = simulate_resolved,
+    simulate: CoreRun | None = None,
     objects: GcsSink | None = None,
 ) -> FastAPI:
-    """The push endpoint; `simulate` and `objects` replace the core and the
-    FLEETSIM_GCS_BUCKET sink (tests)."""
+    """The push endpoint; `simulate` runs in threads in place of the worker processes,
+    `objects` replaces the FLEETSIM_GCS_BUCKET sink (tests)."""
     settings = settings or Settings()
     configure_logging()
 
