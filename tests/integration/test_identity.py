@@ -14,7 +14,7 @@ import pytest
 
 from fleetsim import runner
 from fleetsim.config import load_catalogue, resolve_request
-from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.jobs.execute import Outcome, execute, in_thread
 from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.store import Claim, JobStore
 from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
@@ -222,7 +222,13 @@ async def test_execute_runs_a_job_whose_input_is_unchanged(store: JobStore) -> N
     job_id = await create_job(store, body, input_digest_of(body))
     assert job_id == job_id_of(body)
     outcome = await execute(
-        store, job_id, resolve_bundled, simulate, limits=LIMITS, max_attempts=3, lease_s=60
+        store,
+        job_id,
+        resolve_bundled,
+        in_thread(simulate),
+        limits=LIMITS,
+        max_attempts=3,
+        lease_s=60,
     )
     assert outcome is Outcome.SUCCEEDED
 
@@ -238,7 +244,13 @@ async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
 
     # ... and runs where they are gone. Mode gcs without a bucket: the check comes first.
     outcome = await execute(
-        store, job_id, resolve_bundled, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+        store,
+        job_id,
+        resolve_bundled,
+        in_thread(never_run),
+        limits=LIMITS,
+        max_attempts=3,
+        lease_s=60,
     )
     assert outcome is Outcome.FAILED
     job = await store.get(job_id)
@@ -253,5 +265,11 @@ async def test_execute_fails_a_job_whose_input_changed_and_records_no_result(
     )
     assert dict(row) == dict.fromkeys(row.keys())  # nothing of the run was stored
     assert await execute(
-        store, job_id, resolve_bundled, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+        store,
+        job_id,
+        resolve_bundled,
+        in_thread(never_run),
+        limits=LIMITS,
+        max_attempts=3,
+        lease_s=60,
     ) is (Outcome.DONE)

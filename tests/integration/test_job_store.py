@@ -14,7 +14,7 @@ from fleetsim import runner
 from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
 from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseUnavailableError
-from fleetsim.jobs.execute import Outcome, execute
+from fleetsim.jobs.execute import Outcome, execute, in_thread
 from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import (
@@ -144,7 +144,7 @@ async def test_execute_records_invalid_input_with_each_problem(store: JobStore) 
         raise ConfigErrors([problem])
 
     outcome = await execute(
-        store, job_id, resolve, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+        store, job_id, resolve, in_thread(never_run), limits=LIMITS, max_attempts=3, lease_s=60
     )
     assert outcome is Outcome.FAILED
     job = await store.get(job_id)
@@ -156,7 +156,7 @@ async def test_execute_records_invalid_input_with_each_problem(store: JobStore) 
         (["request", "v1", "battery_usable_kwh"], "must be positive")
     ]
     assert await execute(
-        store, job_id, resolve, never_run, limits=LIMITS, max_attempts=3, lease_s=60
+        store, job_id, resolve, in_thread(never_run), limits=LIMITS, max_attempts=3, lease_s=60
     ) is (Outcome.DONE)
 
 
@@ -178,7 +178,13 @@ async def test_a_long_run_keeps_its_claim(store: JobStore) -> None:
 
     async def run() -> Outcome:
         running_job = execute(
-            store, job_id, slow, never_run, limits=LIMITS, max_attempts=3, lease_s=lease_s
+            store,
+            job_id,
+            slow,
+            in_thread(never_run),
+            limits=LIMITS,
+            max_attempts=3,
+            lease_s=lease_s,
         )
         task = asyncio.create_task(running_job)
         await asyncio.sleep(0.05)
