@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fleetsim import runner
-from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue
+from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue, resolve_request
 from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseUnavailableError
 from fleetsim.jobs.execute import Outcome, execute, in_thread
@@ -26,6 +26,7 @@ from fleetsim.models import (
 )
 from fleetsim.models.job import JobError
 from fleetsim.settings import Settings
+from fleetsim.simulation import simulate
 
 from .support import CONFIG_DIR
 
@@ -233,5 +234,52 @@ async def test_an_unreachable_database_is_reported_as_the_projects_own_error() -
         assert isinstance(caught.value.__cause__, OSError)
         with pytest.raises(DatabaseUnavailableError):
             await store.claim(uuid.uuid4(), lease_s=60, max_attempts=3)
+    finally:
+        await store.close()
+
+
+class FlakyStore(JobStore):
+    """The real store, but the database is unavailable to the first `outages` writes of a
+    result: what a finished job meets during a short database outage."""
+
+    outages = 2
+
+    async def complete(self, claim: Claim, result: CanonicalResult, **kwargs: Any) -> bool:
+        if self.outages > 0:
+            self.outages -= 1
+            raise DatabaseUnavailableError("injected: connection refused")
+        return await super().complete(claim, result, **kwargs)
+
+
+async def test_a_finished_result_survives_a_short_database_outage(api_database: str) -> None:
+    store = await FlakyStore.open(api_database, pool_size=2)
+    smoke = resolve_request(
+        SimulationRequest(scenario="smoke"), load_catalogue(CONFIG_DIR), CONFIG_DIR
+    )
+    try:
+        job_id = await queued_job(store)
+        simulated = 0
+
+        def counted(resolved: ResolvedRequest) -> CanonicalResult:
+            nonlocal simulated
+            simulated += 1
+            return simulate(smoke)
+
+        def resolve(request: SimulationRequest) -> ResolvedRequest:
+            return smoke
+
+        claim_digest = await store.claim(job_id, lease_s=60, max_attempts=3)
+        assert isinstance(claim_digest, Claim)
+        await store.release(claim_digest)  # the queued job's digest, for the resolution
+        smoke = smoke.model_copy(update={"input_digest": claim_digest.input_digest})
+
+        outcome = await execute(
+            store, job_id, resolve, in_thread(counted), limits=LIMITS, max_attempts=3, lease_s=4
+        )
+
+        assert outcome is Outcome.SUCCEEDED
+        assert store.outages == 0 and simulated == 1, "recorded after two refusals, run once"
+        job = await store.get(job_id)
+        assert job is not None and job.status == "succeeded"
     finally:
         await store.close()

@@ -1,6 +1,8 @@
 """Who may push: the shared token through the real uvicorn app, the OIDC audience check and
 the refusal to start without either (the token verification itself: tests/unit/pubsub)."""
 
+from collections.abc import AsyncIterator
+
 import httpx
 import pytest
 
@@ -58,3 +60,37 @@ async def test_without_token_or_audience_the_worker_refuses_to_start(
     with pytest.raises(PushAuthNotConfiguredError):
         async with app.router.lifespan_context(app):
             pass
+
+
+async def test_an_unauthenticated_body_is_not_read_and_input_is_never_echoed(
+    pubsub_database: str,
+) -> None:
+    app = create_app(worker_settings(pubsub_database, env="test", push_token=PUSH_TOKEN))
+    chunks_read = 0
+
+    async def large_body() -> AsyncIterator[bytes]:
+        nonlocal chunks_read
+        for _ in range(1_000):  # 64 MB if it were all read
+            chunks_read += 1
+            yield b" " * 65_536
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://w") as http,
+    ):
+        refused = await http.post("/pubsub/push", content=large_body())
+        assert refused.status_code == 401
+        assert chunks_read <= 1, "authentication comes before the body"
+
+        twice = await http.post(f"/pubsub/push?token={PUSH_TOKEN}&token=other", json=ENVELOPE)
+        assert twice.status_code == 403
+        assert twice.json() == {"detail": "?token= given more than once"}
+
+        secret = {"message": {"data": "c2VjcmV0LWlucHV0", "attributes": {"k": "SECRET"}}}
+        invalid = await http.post(f"/pubsub/push?token={PUSH_TOKEN}", json=secret)
+        assert invalid.status_code == 422
+        assert "SECRET" not in invalid.text and "c2VjcmV0" not in invalid.text
+        assert {tuple(p["loc"]) for p in invalid.json()["detail"]} == {
+            ("body", "message", "messageId"),
+            ("body", "subscription"),
+        }

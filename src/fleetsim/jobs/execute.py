@@ -8,12 +8,13 @@ InputChanged before anything is simulated.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from fleetsim.errors import StoreUnavailableError
+from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError, job_error
 from fleetsim.jobs.limits import WorkLimits, check_work, estimate_work
 from fleetsim.jobs.store import Claim, JobStore, Refusal
@@ -82,7 +83,7 @@ async def execute(
     logger.info("job claimed", extra=extra)
     heartbeat = asyncio.create_task(_keep_lease(store, claim, lease_s))
     try:
-        return await _run(store, claim, resolve, simulate, limits, objects, extra)
+        return await _run(store, claim, resolve, simulate, limits, objects, lease_s, extra)
     except BaseException:  # a transient fault, or shutdown: re-raised below
         await _release(store, claim, extra)
         raise
@@ -97,28 +98,32 @@ async def _run(
     simulate: Simulation,
     limits: WorkLimits,
     objects: GcsSink | None,
+    lease_s: float,
     extra: dict[str, Any],
 ) -> Outcome:
     try:
         request = SimulationRequest.model_validate(claim.request)
         resolved = await asyncio.to_thread(resolve, request)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
-        return await _fail(store, claim, job_error(exc), extra)
+        return await _fail(store, claim, job_error(exc), extra, within_s=lease_s / 2)
     if resolved.input_digest != claim.input_digest:
         changed = input_changed(claim.input_digest, resolved.input_digest)
-        return await _fail(store, claim, changed, extra, exc_info=False)
+        return await _fail(store, claim, changed, extra, within_s=lease_s / 2, exc_info=False)
     try:
         check_work(estimate_work(resolved), limits)
         result = await simulate(resolved)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
-        return await _fail(store, claim, job_error(exc), extra)
+        return await _fail(store, claim, job_error(exc), extra, within_s=lease_s / 2)
     result_uri = None
     if claim.mode == "gcs":
         try:
             result_uri = await _write_object(claim, result, objects)
         except (NoBucketError, ResultMismatchError) as exc:  # retrying cannot help
-            return await _fail(store, claim, job_error(exc), extra)
-    if not await store.complete(claim, result, result_uri=result_uri):
+            return await _fail(store, claim, job_error(exc), extra, within_s=lease_s / 2)
+    recorded = await _persistently(
+        lambda: store.complete(claim, result, result_uri=result_uri), within_s=lease_s / 2
+    )
+    if not recorded:
         logger.warning("job result discarded: the claim was taken over", extra=extra)
         return Outcome.LOST
     counts = result.metadata.counts
@@ -135,6 +140,25 @@ async def _run(
         },
     )
     return Outcome.SUCCEEDED
+
+
+async def _persistently(
+    record: Callable[[], Awaitable[bool]], *, within_s: float, first_wait_s: float = 0.25
+) -> bool:
+    """`record()`, retried with doubling waits while the database is unavailable, for up to
+    `within_s` (the lease keeps the claim meanwhile): finished work survives a short outage.
+    Raises the last DatabaseUnavailableError once the time is up."""
+    deadline = time.monotonic() + within_s
+    wait_s = first_wait_s
+    while True:
+        try:
+            return await record()
+        except DatabaseUnavailableError as exc:
+            if time.monotonic() + wait_s > deadline:
+                raise
+            logger.warning("result not recorded yet, retrying in %.2f s: %s", wait_s, exc)
+            await asyncio.sleep(wait_s)
+            wait_s *= 2
 
 
 async def _write_object(claim: Claim, result: CanonicalResult, objects: GcsSink | None) -> str:
@@ -161,11 +185,14 @@ async def _fail(
     error: JobError,
     extra: dict[str, Any],
     *,
+    within_s: float,
     exc_info: bool = True,
 ) -> Outcome:
-    """Record `error` on the claimed job; `exc_info`: log the exception being handled."""
+    """Record `error` on the claimed job, retrying for `within_s` while the database is
+    unavailable; `exc_info`: log the exception being handled."""
     logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=exc_info)
-    return Outcome.FAILED if await store.fail(claim, error) else Outcome.LOST
+    failed = await _persistently(lambda: store.fail(claim, error), within_s=within_s)
+    return Outcome.FAILED if failed else Outcome.LOST
 
 
 async def _release(store: JobStore, claim: Claim, extra: dict[str, Any]) -> None:

@@ -64,6 +64,8 @@ class PushAuth:
         if self._audience is not None:
             return await self._verify_oidc(request.headers.get("authorization"))
         if self._token is not None:
+            if len(request.query_params.getlist("token")) > 1:
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "?token= given more than once")
             given = request.query_params.get("token")
             if not given:
                 raise _unauthenticated("missing ?token=")

@@ -4,6 +4,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from fleetsim.api.schemas import Health
 from fleetsim.models import InvalidMessageError
@@ -29,15 +30,34 @@ HandlerDep = Annotated[Handler, Depends(get_handler)]
 @router.post(
     "/pubsub/push",
     status_code=status.HTTP_204_NO_CONTENT,
-    dependencies=[Depends(push_auth)],
+    dependencies=[Depends(push_auth)],  # before the body is read: the route takes no body
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": PushEnvelope.model_json_schema()}},
+        }
+    },
     responses={
+        422: {"description": "not a push envelope: `{detail: [{loc, msg}]}`"},
         401: {"description": "no push credentials"},
         403: {"description": "invalid push credentials"},
         503: {"description": "not handled yet (a transient fault, or the job is busy): redeliver"},
     },
 )
-async def push(envelope: PushEnvelope, handler: HandlerDep) -> Response:
-    """2xx acknowledges the message (Pub/Sub will not send it again); 503 has it redelivered."""
+async def push(request: Request, handler: HandlerDep) -> Response:
+    """2xx acknowledges the message (Pub/Sub will not send it again); 503 has it redelivered.
+
+    The body is read only once the caller is authenticated (FLEETSIM_MAX_BODY_BYTES at most),
+    and a 422 names what is wrong without echoing the input back.
+    """
+    try:
+        envelope = PushEnvelope.model_validate_json(await request.body())
+    except ValidationError as exc:
+        problems = [
+            {"loc": ["body", *error["loc"]], "msg": error["msg"]}
+            for error in exc.errors(include_url=False, include_input=False)
+        ]
+        return JSONResponse({"detail": problems}, status_code=422)
     message = envelope.message
     try:
         data = message.decoded_data()
