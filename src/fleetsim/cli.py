@@ -19,6 +19,7 @@ from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
 from fleetsim.config.resolve import with_schedule_csv
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
+from fleetsim.json_input import InvalidJsonError, loads_strict
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import WorkLimitError, check_work, estimate_work, job_limits
 from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode
@@ -74,7 +75,7 @@ def _catalogue(config_dir: Path | None) -> tuple[Catalogue, Path]:
 
 def _request(path: Path | None, scenario: str | None, assignments: list[str]) -> SimulationRequest:
     try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path else {}
+        data = loads_strict(path.read_bytes()) if path else {}
         if isinstance(data, dict):
             if scenario is not None:
                 data = {**data, "scenario": scenario}
@@ -83,8 +84,8 @@ def _request(path: Path | None, scenario: str | None, assignments: list[str]) ->
         return SimulationRequest.model_validate(data)
     except OSError as exc:
         _fail([f"{path}: cannot read: {exc.strerror}"])
-    except json.JSONDecodeError as exc:
-        _fail([f"{path}: not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"])
+    except InvalidJsonError as exc:
+        _fail([f"{path}: not JSON: {exc}"])
     except ValidationError as exc:
         name = path.name if path else "request"
         _fail(

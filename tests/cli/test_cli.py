@@ -194,3 +194,13 @@ def test_requeue_refuses_a_bad_duration_or_a_missing_topic(monkeypatch: pytest.M
     no_topic = runner.invoke(app, ["requeue", "--older-than", "10m"])
     assert no_topic.exit_code == 2
     assert "FLEETSIM_PUBSUB_TOPIC" in no_topic.output
+
+
+def test_a_request_nested_too_deep_is_exit_2_with_one_line(tmp_path: Path) -> None:
+    request = tmp_path / "deep.json"
+    request.write_text('{"scenario": "smoke", "x": ' + "[" * 100_000 + "]" * 100_000 + "}")
+
+    done = CliRunner().invoke(app, ["run", "--request", str(request), "--out", str(tmp_path)])
+
+    assert done.exit_code == 2
+    assert done.stderr.strip() == f"{request}: not JSON: nested deeper than 64 levels"

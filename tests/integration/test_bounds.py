@@ -117,3 +117,26 @@ async def test_a_forged_cursor_is_a_422_not_a_500(
     assert response.json()["detail"] == [
         {"loc": ["query", "cursor"], "msg": "not a cursor returned by this list"}
     ]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'{"scenario": "smoke", "step_s": 60, "step_s": 10}', "key 'step_s' is given twice"),
+        (b'{"scenario": "smoke", "x": ' + b"[" * 5_000 + b"]" * 5_000 + b"}", "nested deeper"),
+        (b'{"scenario": ', "Expecting value at line 1, column 14"),
+    ],
+)
+async def test_a_body_that_is_not_acceptable_json_is_a_located_422(
+    client: httpx.AsyncClient, body: bytes, message: str
+) -> None:
+    for path in ("/v1/simulations:run", "/v1/simulations"):
+        response = await client.post(
+            path, content=body, headers={"content-type": "application/json"}
+        )
+
+        assert response.status_code == 422, response.text
+        (problem,) = response.json()["detail"]
+        assert problem["loc"][0] == "body"
+        assert problem["msg"].startswith("invalid JSON: ")
+        assert message in problem["msg"]

@@ -14,6 +14,7 @@ from fleetsim.api.deps import (
     JobStoreDep,
     require_api_key,
 )
+from fleetsim.api.json_body import StrictJsonRoute
 from fleetsim.api.schemas import Accepted, JobPage, responses
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import (
@@ -37,6 +38,7 @@ from fleetsim.simulation import series_point_count
 logger = logging.getLogger(__name__)
 
 router = APIRouter(
+    route_class=StrictJsonRoute,
     prefix="/v1",
     tags=["simulations"],
     dependencies=[Security(require_api_key)],

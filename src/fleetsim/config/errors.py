@@ -37,11 +37,21 @@ class ConfigProblem:
         return [p for p in (self.file, self.entry, self.field) if p]
 
 
-class ConfigErrors(Exception):  # noqa: N818 - the name every door catches
-    """Every problem found in one load or resolve; the message has one line per problem."""
+MAX_PROBLEMS = 100
+"""Problems reported in detail; the rest are counted (300,000 bad rows are one answer)."""
 
-    def __init__(self, problems: Sequence[ConfigProblem]) -> None:
-        self.problems = list(problems)
+
+class ConfigErrors(Exception):  # noqa: N818 - the name every door catches
+    """Every problem found in one load or resolve (the first MAX_PROBLEMS, then a count of
+    the rest); the message has one line per problem."""
+
+    def __init__(self, problems: Sequence[ConfigProblem], *, more: int = 0) -> None:
+        self.problems = list(problems[:MAX_PROBLEMS])
+        more += len(problems) - len(self.problems)
+        if more:
+            first = self.problems[0]
+            reason = f"and {more} more problems of the same input, not listed"
+            self.problems.append(ConfigProblem(first.file.split(":")[0], None, None, reason))
         super().__init__(self.problems)
 
     def __str__(self) -> str:

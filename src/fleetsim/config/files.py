@@ -86,17 +86,63 @@ def read_text(path: Path, where: Where, field: str | None, *, file: str | None =
         raise where.error(field, f"cannot be read ({exc.strerror})", file=file) from exc
 
 
+MAX_YAML_BYTES = 16 * 2**20
+MAX_YAML_VALUES = 1_000_000
+"""Values a YAML file may hold with its aliases expanded (a "billion laughs" holds 10⁹)."""
+MAX_YAML_DEPTH = 64
+
+
 def read_yaml(path: Path, where: Where) -> Any:
-    """Parsed YAML of `path`; syntax errors carry their line and column."""
+    """Parsed YAML of `path`; syntax errors carry their line and column. Files above
+    MAX_YAML_BYTES, nested deeper than MAX_YAML_DEPTH or expanding (through aliases) to more
+    than MAX_YAML_VALUES values are refused before anything is built from them."""
+    if path.is_file() and path.stat().st_size > MAX_YAML_BYTES:
+        raise where.error(None, f"larger than {MAX_YAML_BYTES // 2**20} MiB")
     text = read_text(path, where, None)
+    loader = _Loader(text)  # derives from SafeLoader
     try:
-        return yaml.load(text, Loader=_Loader)  # _Loader derives from SafeLoader
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node, where)
+        return loader.construct_document(node)
+    except RecursionError as exc:
+        raise where.error(None, f"nested deeper than {MAX_YAML_DEPTH} levels") from exc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise where.error(None, f"invalid YAML{at}: {exc.problem or exc.context}") from exc
     except yaml.YAMLError as exc:
         raise where.error(None, f"invalid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, where: Where) -> None:
+    """Count the values the composed document stands for, each alias expanded, in one pass
+    over its distinct nodes (an alias is the same node object as its anchor)."""
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+
+    def visit(node: yaml.Node, level: int) -> int:
+        if level > MAX_YAML_DEPTH:
+            raise where.error(None, f"nested deeper than {MAX_YAML_DEPTH} levels")
+        key = id(node)
+        if key in size and depth[key] <= level:
+            return size[key]
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        total = 1 + sum(visit(child, level + 1) for child in children)
+        if total > MAX_YAML_VALUES:
+            reason = f"expands to more than {MAX_YAML_VALUES:,} values through its aliases"
+            raise where.error(None, reason)
+        size[key], depth[key] = total, level
+        return total
+
+    visit(root, 0)
 
 
 def read_json(path: Path, where: Where, field: str, *, file: str) -> Any:

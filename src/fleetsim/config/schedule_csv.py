@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from pydantic import ValidationError
 
 from fleetsim.config.errors import (
+    MAX_PROBLEMS,
     ConfigErrors,
     ConfigProblem,
     Where,
@@ -80,13 +81,14 @@ def parse_schedule_csv(
     added: dict[str, FleetVehicle] = {}
     trips: list[Trip] = []
     problems: list[ConfigProblem] = []
+    unlisted = 0
     for row in reader:
         line = f"{file}:{reader.line_num}"
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
             reason = f"expected {len(header)} values, got {len(row)}"
-            problems.append(where.problem(None, reason, file=line))
+            unlisted += _kept(problems, [where.problem(None, reason, file=line)])
             continue
         cells = {name: cell.strip() for name, cell in zip(header, row, strict=True)}
         row_problems: list[ConfigProblem] = []
@@ -106,12 +108,20 @@ def parse_schedule_csv(
             row_problems.append(where.problem(*unfit, file=line))
         elif fleet_type is None and default_depot is not None and trip is not None:
             added[vehicle_id] = FleetVehicle(id=vehicle_id, type=vehicle_type, depot=default_depot)
-        problems.extend(row_problems)
+        unlisted += _kept(problems, row_problems)
         if trip is not None and not row_problems:
             trips.append(trip)
     if problems:
-        raise ConfigErrors(problems)
+        raise ConfigErrors(problems, more=unlisted)
     return ScheduleRows(fleet=list(added.values()), trips=trips)
+
+
+def _kept(problems: list[ConfigProblem], found: list[ConfigProblem]) -> int:
+    """Keep `found` while fewer than MAX_PROBLEMS are kept; the count not kept: a file of
+    bad rows must not become a file of messages."""
+    room = max(0, MAX_PROBLEMS - len(problems))
+    problems.extend(found[:room])
+    return len(found) - len(found[:room])
 
 
 def _type_conflict(vehicle_id: str, vehicle_type: str, fleet_type: str) -> tuple[str, str] | None:

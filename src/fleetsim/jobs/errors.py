@@ -16,8 +16,14 @@ def config_problems(exc: ConfigErrors) -> list[Problem]:
 
 
 def validation_problems(errors: Sequence[Any]) -> list[Problem]:
-    """From pydantic's `errors()` (also FastAPI's RequestValidationError)."""
-    return [Problem(loc=list(e["loc"]), msg=e["msg"]) for e in errors]
+    """From pydantic's `errors()` (also FastAPI's RequestValidationError, whose body that is
+    not JSON says why in its context)."""
+    return [
+        Problem(loc=list(e["loc"]), msg=f"invalid JSON: {e['ctx']['error']}")
+        if e.get("type") == "json_invalid" and "error" in e.get("ctx", {})
+        else Problem(loc=list(e["loc"]), msg=e["msg"])
+        for e in errors
+    ]
 
 
 def job_error(exc: BaseException) -> JobError:

@@ -5,7 +5,6 @@ has already written. The Next.js app publishes the request's own fields at the t
 `mode`, with no row yet and optionally a `job_id` attribute; the handler then creates the job.
 """
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
@@ -13,6 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from fleetsim.json_input import InvalidJsonError, loads_strict
 from fleetsim.models.request import SimulationRequest
 
 JobMode = Literal["db", "gcs"]
@@ -72,8 +72,8 @@ def parse_message(data: bytes, attributes: Mapping[str, str]) -> JobMessage | Di
     """The message in either shape; raises InvalidMessageError for anything else."""
     attribute_id = attribute_job_id(attributes)
     try:
-        payload = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        payload = loads_strict(data)
+    except InvalidJsonError as exc:
         raise InvalidMessageError(f"message data is not JSON: {exc}", job_id=attribute_id) from exc
     if not isinstance(payload, dict):
         raise InvalidMessageError("message data is not a JSON object", job_id=attribute_id)

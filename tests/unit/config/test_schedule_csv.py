@@ -153,3 +153,15 @@ def test_cli_schedule_csv_problems_name_the_given_path_and_line(
         f"{csv_path}:2: scenario 'default' field 'route_id': unknown route 'tram' "
         "(known: city, line, loop)"
     ]
+
+
+def test_a_file_of_bad_rows_reports_the_first_hundred_problems_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    rows = "".join(f"v{i},truck,nowhere,25:00,mon\n" for i in range(3_000))
+
+    problems = _problems(tmp_path, HEADER + rows)
+
+    assert len(problems) == 101
+    assert problems[0].startswith("s.csv:2: ")
+    assert problems[-1] == "s.csv: and 8900 more problems of the same input, not listed"
