@@ -39,10 +39,10 @@ def test_an_unlisted_exception_passes_through_unchanged() -> None:
     ],
 )
 def test_transient_bucket_faults_are_bucket_unavailable(fault: Exception) -> None:
-    with pytest.raises(BucketUnavailableError), map_exceptions(gcs._TRANSLATED):
+    with pytest.raises(BucketUnavailableError), map_exceptions(gcs.translations()):
         raise fault
 
 
 def test_a_refused_write_is_not_an_outage() -> None:
-    with pytest.raises(api_exceptions.Forbidden), map_exceptions(gcs._TRANSLATED):
+    with pytest.raises(api_exceptions.Forbidden), map_exceptions(gcs.translations()):
         raise api_exceptions.Forbidden("no permission")

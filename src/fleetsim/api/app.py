@@ -19,7 +19,6 @@ from fleetsim.jobs.service import JobService, open_services
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging
 from fleetsim.models import JobMessage
-from fleetsim.pubsub.publisher import Publisher
 from fleetsim.settings import Settings
 from fleetsim.web import service_app
 
@@ -85,6 +84,8 @@ async def _dispatcher(
         if publish is not None:
             yield publish
             return
+        from fleetsim.pubsub.publisher import Publisher  # Pub/Sub's client loads only here
+
         publisher = Publisher(settings.pubsub_topic, timeout_s=settings.publish_timeout_s)
         try:
             yield publisher.publish

@@ -5,10 +5,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from fleetsim.config.cycle import cycle_distance_m, read_cycle
-from fleetsim.config.directions import directions_polyline
 from fleetsim.config.errors import ConfigErrors, Where, problems_from_validation
-from fleetsim.config.geojson import geojson_polyline
-from fleetsim.config.polyline import path_profile
 from fleetsim.models import RouteProfile, RouteSpec
 
 MAX_LENGTH_KM = 2_000.0
@@ -24,6 +21,12 @@ def route_profile(
 
     `origin` is the file named in errors about inline parts ("routes.yaml" or "request").
     """
+    # The geodesy (pyproj) and geometry (shapely) libraries load with the first path route:
+    # a server answers before its catalogue is loaded (cold start).
+    from fleetsim.config.directions import directions_polyline
+    from fleetsim.config.geojson import geojson_polyline
+    from fleetsim.config.polyline import path_profile
+
     where = Where(origin, "route", spec.id)
     default_speed_mps = spec.speed_kph / 3.6
     try:

@@ -7,15 +7,17 @@ job without a message, never a message without a job. `requeue` publishes those 
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from google.api_core import exceptions as api_exceptions
-from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 from pydantic import ValidationError
 
 from fleetsim.jobs.store import JobStore
 from fleetsim.logs import request_id_var
 from fleetsim.models import JobMessage
+
+if TYPE_CHECKING:  # the client loads with the first Publisher: the API without a topic skips it
+    from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +39,18 @@ class Publisher:
         topic: str,
         *,
         timeout_s: float = 30.0,
-        client: pubsub_v1.PublisherClient | None = None,
+        client: "pubsub_v1.PublisherClient | None" = None,
     ) -> None:
+        from google.cloud import pubsub_v1
+
         self.topic = topic
         self._timeout_s = timeout_s
         self._client = client or pubsub_v1.PublisherClient()
 
     async def publish(self, message: JobMessage) -> None:
         """Returns once Pub/Sub has stored the message; raises PublishError otherwise."""
+        from google.api_core import exceptions as api_exceptions
+
         attributes = message.attributes(request_id_var.get())
         try:
             # The client batches in its own thread; its future is awaited without blocking.

@@ -2,18 +2,18 @@
 
 google-cloud-storage is synchronous: async callers run these methods in a thread. With
 STORAGE_EMULATOR_HOST set the client talks to that emulator with anonymous credentials.
+The Google libraries load on first use: a process without a bucket never pays for them.
 """
 
 import os
+from functools import cache
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-import google.auth.exceptions
-from google.api_core import exceptions as api_exceptions
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage  # type: ignore[import-untyped]
-from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
-
 from fleetsim.errors import BucketUnavailableError, StoreUnavailableError, map_exceptions
+
+if TYPE_CHECKING:
+    from google.cloud import storage  # type: ignore[import-untyped]
 
 CONTENT_TYPE = "application/json"
 TIMEOUT_S = 30.0
@@ -21,16 +21,20 @@ TIMEOUT_S = 30.0
 RETRY_S = 30.0
 EMULATOR_PROJECT = "fleetsim-local"
 
-_UNAVAILABLE: tuple[type[Exception], ...] = (
-    api_exceptions.ServerError,  # 5xx
-    api_exceptions.TooManyRequests,
-    google.auth.exceptions.TransportError,  # no token: the metadata server did not answer
-    OSError,  # connection refused or reset, timeouts (requests' errors derive from it)
-)
-"""Transient: raised as BucketUnavailableError; the write or read may succeed later."""
-_TRANSLATED: dict[tuple[type[Exception], ...], type[StoreUnavailableError]] = {
-    _UNAVAILABLE: BucketUnavailableError
-}
+
+@cache
+def translations() -> dict[tuple[type[Exception], ...], type[StoreUnavailableError]]:
+    """Transient faults, raised as BucketUnavailableError: a later write or read may work."""
+    import google.auth.exceptions
+    from google.api_core import exceptions as api_exceptions
+
+    unavailable: tuple[type[Exception], ...] = (
+        api_exceptions.ServerError,  # 5xx
+        api_exceptions.TooManyRequests,
+        google.auth.exceptions.TransportError,  # no token: the metadata server did not answer
+        OSError,  # connection refused or reset, timeouts (requests' errors derive from it)
+    )
+    return {unavailable: BucketUnavailableError}
 
 
 class ResultObjectMissingError(Exception):
@@ -71,7 +75,7 @@ def split_uri(uri: str) -> tuple[str, str]:
 class GcsSink:
     """Results as objects in one bucket, written once per job."""
 
-    def __init__(self, client: storage.Client, bucket: str) -> None:
+    def __init__(self, client: "storage.Client", bucket: str) -> None:
         self._client = client
         self.bucket = bucket
 
@@ -79,6 +83,9 @@ class GcsSink:
     def open(cls, bucket: str, *, project: str | None = None) -> "GcsSink":
         """A client on Application Default Credentials, or on the emulator when
         STORAGE_EMULATOR_HOST is set (anonymous; `project` defaults to a placeholder)."""
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
         if os.environ.get("STORAGE_EMULATOR_HOST"):
             client = storage.Client(
                 project=project or EMULATOR_PROJECT,
@@ -100,10 +107,13 @@ class GcsSink:
         An object already there with the same bytes (an earlier attempt wrote it) is success;
         with other bytes it raises ResultMismatchError.
         """
+        from google.api_core import exceptions as api_exceptions
+        from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
+
         blob = self._client.bucket(self.bucket).blob(object_name(fleet_id, job_id))
         uri = self.uri(fleet_id, job_id)
         try:
-            with map_exceptions(_TRANSLATED):
+            with map_exceptions(translations()):
                 blob.upload_from_string(
                     data,
                     content_type=CONTENT_TYPE,
@@ -119,10 +129,13 @@ class GcsSink:
 
     def read(self, uri: str) -> bytes:
         """The object's bytes; raises ResultObjectMissingError when it is gone."""
+        from google.api_core import exceptions as api_exceptions
+        from google.cloud.storage.retry import DEFAULT_RETRY
+
         bucket, name = split_uri(uri)
         blob = self._client.bucket(bucket).blob(name)
         try:
-            with map_exceptions(_TRANSLATED):
+            with map_exceptions(translations()):
                 data: bytes = blob.download_as_bytes(
                     timeout=TIMEOUT_S, retry=DEFAULT_RETRY.with_timeout(RETRY_S)
                 )
