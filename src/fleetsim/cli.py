@@ -19,10 +19,10 @@ from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
 from fleetsim.config.resolve import with_schedule_csv
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
-from fleetsim.json_input import InvalidJsonError, loads_strict
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import WorkLimitError, check_work, estimate_work, job_limits
 from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode
+from fleetsim.json_input import InvalidJsonError, loads_strict
 from fleetsim.models import (
     CanonicalResult,
     ChargerSpec,

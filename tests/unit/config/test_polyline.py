@@ -142,7 +142,14 @@ def test_stop_points_snap_to_the_nearest_position_along_the_route_in_order() -> 
 
 finite_lon = st.floats(-180, 180, allow_nan=False)
 finite_lat = st.floats(-89.9, 89.9, allow_nan=False)
-vertices = st.lists(st.tuples(finite_lon, finite_lat), min_size=2, max_size=12)
+offset = st.floats(-0.2, 0.2, allow_nan=False)
+# Anywhere on the globe, but within a route's length and drive-time limits (routes.py).
+vertices = st.builds(
+    lambda lon, lat, offsets: [(lon + dx, lat + dy) for dx, dy in offsets],
+    st.floats(-179.7, 179.7, allow_nan=False),
+    st.floats(-89.6, 89.6, allow_nan=False),
+    st.lists(st.tuples(offset, offset), min_size=2, max_size=12),
+)
 
 
 @settings(max_examples=60, deadline=None)
