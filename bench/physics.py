@@ -1,7 +1,8 @@
 """Benchmark: one trace_energy call over 10,000 parameter variants of a vehicle on UDDS.
 
 Run as ``python bench/physics.py`` (optionally with OPENBLAS_NUM_THREADS=1). Prints wall time
-(best of 3), peak memory and throughput; asserts nothing about time.
+(best of 3), peak memory and throughput for a constant drivetrain efficiency, a motor map,
+and a motor map read with FASTSim's conventions; asserts nothing about time.
 """
 
 import argparse
@@ -37,23 +38,25 @@ BASE = VehicleSpec(
     max_dc_charge_kw=100.0,
 )
 MOTOR_MAP = [(0.0, 0.70), (0.1, 0.88), (0.3, 0.94), (0.6, 0.95), (1.0, 0.92)]
+MAPPED: dict[str, object] = {
+    "drivetrain_efficiency": None,
+    "motor_efficiency_map": MOTOR_MAP,
+    "transmission_efficiency": 0.97,
+}
+CASES: dict[str, dict[str, object]] = {
+    "constant drivetrain efficiency": {},
+    "motor map": MAPPED,
+    "motor map, FASTSim conventions": MAPPED
+    | {"motor_map_interpolation": "step", "regen_motor_efficiency": 0.70},
+}
 
 
-def variants(count: int, seed: int, motor_map: bool) -> list[VehicleSpec]:
+def variants(count: int, seed: int, efficiency: dict[str, object]) -> list[VehicleSpec]:
     """``count`` copies of BASE with mass, Cd and Crr drawn from a seeded RNG."""
     rng = np.random.default_rng(seed)
     mass = rng.uniform(2200.0, 3500.0, count)
     drag = rng.uniform(0.28, 0.45, count)
     rolling = rng.uniform(0.006, 0.012, count)
-    efficiency: dict[str, object] = (
-        {
-            "drivetrain_efficiency": None,
-            "motor_efficiency_map": MOTOR_MAP,
-            "transmission_efficiency": 0.97,
-        }
-        if motor_map
-        else {}
-    )
     return [
         BASE.model_validate(
             BASE.model_dump()
@@ -74,8 +77,8 @@ def main() -> None:
     speed, grade = cycle[:, 1], cycle[:, 2]
     ambient = np.random.default_rng(1).uniform(-10.0, 35.0, args.variants)
     print(f"trace: {UDDS_CSV.name}, {speed.size} steps, {speed.sum() / 1000:.3f} km")
-    for label, motor_map in (("constant drivetrain efficiency", False), ("motor map", True)):
-        fleet = variants(args.variants, seed=0, motor_map=motor_map)
+    for label, efficiency in CASES.items():
+        fleet = variants(args.variants, seed=0, efficiency=efficiency)
         times = []
         for _ in range(args.repeat):
             started = time.perf_counter()

@@ -319,6 +319,34 @@ async def _requeue(settings: "Settings", topic: str, idle_s: float) -> "Requeued
         await store.close()
 
 
+@app.command(name="import-vehicle")
+def import_vehicle(
+    file: Annotated[Path, typer.Argument(help="FASTSim 3 vehicle file (.yaml, .yml or .json)")],
+) -> None:
+    """Print the vehicles.yaml entry of a FASTSim 3 battery-electric vehicle file."""
+    import textwrap
+
+    import yaml
+
+    from fleetsim.config.fastsim import load_fastsim_vehicle
+
+    try:
+        vehicle = load_fastsim_vehicle(file)
+    except ConfigErrors as exc:
+        _fail([str(p) for p in exc.problems])
+    entry = yaml.safe_dump(
+        [vehicle.model_dump(mode="json", exclude_none=True)],
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=None,  # [fraction, efficiency] pairs on one line, as in vehicles.yaml
+        width=120,
+    )
+    sys.stdout.write(
+        f"  # imported from the FASTSim 3 file {file.name}; charging limits are defaults\n"
+    )
+    sys.stdout.write(textwrap.indent(entry, "  "))
+
+
 @app.command()
 def openapi() -> None:
     """Print the HTTP API's OpenAPI document (JSON, sorted keys): `> openapi.json`."""

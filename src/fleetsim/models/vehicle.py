@@ -1,7 +1,7 @@
 """Vehicle type specification: everything the road-load and battery model needs."""
 
 import itertools
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -9,6 +9,8 @@ from fleetsim.models.base import Strict
 
 Efficiency = Annotated[float, Field(gt=0.0, le=1.0)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+MotorMapInterpolation = Literal["linear", "step"]
+"""Between two motor map points: a straight line, or a step holding the lower point's value."""
 
 
 class HvacSpec(Strict):
@@ -46,9 +48,17 @@ class VehicleSpec(Strict):
     motor_efficiency_map: list[tuple[Fraction, Efficiency]] | None = Field(
         None, description="[[fraction_of_peak_power, efficiency], ...], fractions increasing"
     )
+    motor_map_interpolation: MotorMapInterpolation = Field(
+        "linear", description="between map points: linear, or step (FASTSim's `Step: Lower`)"
+    )
     transmission_efficiency: Efficiency = 1.0
     battery_efficiency: Efficiency = Field(0.95, description="one way: discharge and charge")
     regen_efficiency: Fraction = Field(0.6, description="share of braking energy at the motor")
+    regen_motor_efficiency: Efficiency | None = Field(
+        None,
+        description="fixed motor efficiency when generating (FASTSim's convention); None: the"
+        " motor map or drivetrain efficiency at the real load",
+    )
     max_motor_power_kw: float = Field(gt=0.0, le=2_000.0)
     max_regen_power_kw: float = Field(ge=0.0, le=2_000.0)
     battery_usable_kwh: float = Field(gt=0.0, le=2_000.0)
@@ -73,6 +83,8 @@ class VehicleSpec(Strict):
             raise ValueError("give exactly one of drivetrain_efficiency or motor_efficiency_map")
         if self.motor_efficiency_map is not None:
             _check_increasing(self.motor_efficiency_map, "motor_efficiency_map")
+        elif self.motor_map_interpolation != "linear":
+            raise ValueError("motor_map_interpolation needs a motor_efficiency_map")
         if self.charge_curve is not None:
             _check_increasing(self.charge_curve, "charge_curve")
         if self.reserve_soc >= self.soc_max:

@@ -8,13 +8,15 @@ import numpy.typing as npt
 from numpy.typing import NDArray
 
 from fleetsim.models import VehicleSpec
+from fleetsim.models.vehicle import MotorMapInterpolation
 from fleetsim.physics.powertrain import (
     battery_power_kw,
     hvac_power_kw,
     regen_power_kw,
     traction_power_kw,
 )
-from fleetsim.physics.road_load import acceleration_mps2, wheel_power_w
+from fleetsim.physics.road_load import air_density_kg_m3 as density_of_air
+from fleetsim.physics.road_load import air_pressure_pa, wheel_power_w
 
 _CHUNK_ELEMENTS = 1 << 18
 """Variants are processed in blocks of about this many [variants, steps] cells (2 MB)."""
@@ -64,11 +66,15 @@ def trace_energy(
     grade: npt.ArrayLike | None = None,
     dt_s: float = 1.0,
     ambient_c: float | npt.ArrayLike = 20.0,
+    elevation_m: float | npt.ArrayLike | None = None,
+    air_density_kg_m3: float | npt.ArrayLike | None = None,
 ) -> TraceEnergy:
     """Battery energy of each vehicle following a speed trace, vectorised over vehicles.
 
-    Step ``i`` is driven at ``speed_mps[i]`` for ``dt_s`` on ``grade[i]``; its acceleration
-    is the central difference of :func:`~fleetsim.physics.road_load.acceleration_mps2`.
+    Step ``i`` is driven at ``speed_mps[i]`` for ``dt_s`` on ``grade[i]``; it pays for the
+    change of kinetic energy from step ``i-1`` (:func:`~fleetsim.physics.road_load.wheel_power_w`).
+    Air density follows the weather: the standard-atmosphere pressure at ``elevation_m``
+    over ``ambient_c`` (:func:`~fleetsim.physics.road_load.air_density_kg_m3`).
     The trace is prescribed: where the motor limit clips traction the step still counts
     as driven, and its duration goes to ``missed_s``.
 
@@ -83,7 +89,13 @@ def trace_energy(
     dt_s : float
         Step length, s.
     ambient_c : float or array_like, shape [variants]
-        Ambient temperature for the HVAC load, °C, one for all or one per variant.
+        Ambient temperature for the HVAC load and the air density, °C, one for all or one
+        per variant.
+    elevation_m : float or array_like, shape [steps], optional
+        Height above sea level, m, one for all steps or one per step; sea level when omitted.
+    air_density_kg_m3 : float or array_like, shape [variants], optional
+        Air density, kg/m³, one for all or one per variant; replaces the one from
+        ``ambient_c`` and ``elevation_m`` (1.1728 reproduces FASTSim 3).
 
     Returns
     -------
@@ -102,13 +114,15 @@ def trace_energy(
     if not (np.isfinite(dt_s) and dt_s > 0.0):
         raise ValueError(f"dt_s must be a positive number, got {dt_s}")
     count, steps = len(vehicles), speed.size
-    ambient = np.asarray(ambient_c, dtype=np.float64)
-    if ambient.ndim > 1 or (ambient.ndim == 1 and ambient.shape != (count,)):
-        raise ValueError(
-            f"ambient_c must be a number or have shape ({count},), got {ambient.shape}"
-        )
-    if not np.all(np.isfinite(ambient)):
-        raise ValueError("ambient_c must be finite")
+    ambient = _number_or_array(ambient_c, "ambient_c", count)
+    height = _number_or_array(0.0 if elevation_m is None else elevation_m, "elevation_m", steps)
+    pressure_pa = air_pressure_pa(height)
+    density = None
+    if air_density_kg_m3 is not None:
+        density = _number_or_array(air_density_kg_m3, "air_density_kg_m3", count)
+        if np.any(density <= 0.0):
+            raise ValueError("air_density_kg_m3 must be positive")
+        density = np.broadcast_to(density, (count,))
 
     columns = {
         name: np.fromiter((getattr(v, name) for v in vehicles), np.float64, count)
@@ -118,12 +132,15 @@ def trace_energy(
     columns["drivetrain_efficiency"] = np.fromiter(
         (v.drivetrain_efficiency or 1.0 for v in vehicles), np.float64, count
     )
+    columns["regen_motor_efficiency"] = np.fromiter(
+        (v.regen_motor_efficiency or 1.0 for v in vehicles), np.float64, count
+    )
     hvac = {
         name: np.fromiter((getattr(v.hvac, name) for v in vehicles), np.float64, count)
         for name in _HVAC_FIELDS
     }
     accessory_kw = columns["aux_power_kw"] + hvac_power_kw(ambient, **hvac)
-    accel = acceleration_mps2(speed, dt_s)
+    ambient_column = np.broadcast_to(ambient, (count,))
 
     battery = np.empty((count, steps), dtype=np.float64)
     traction_sum = np.zeros(count)
@@ -131,10 +148,14 @@ def trace_energy(
     wheel_sum = np.zeros(count)
     clipped_steps = np.zeros(count)
     chunk = max(1, _CHUNK_ELEMENTS // max(steps, 1))
-    for efficiency_map, rows in _group_by_motor_map(vehicles).items():
+    for (efficiency_map, interpolation, fixed_regen), rows in _group_by_motor(vehicles).items():
         for start in range(0, rows.size, chunk):
             idx = rows[start : start + chunk]
             column = {name: values[idx, None] for name, values in columns.items()}
+            if density is None:
+                rho = density_of_air(ambient_column[idx, None], pressure_pa)
+            else:
+                rho = density[idx, None]
             wheel_w = wheel_power_w(
                 column["mass_kg"],
                 column["rolling_resistance"],
@@ -142,8 +163,9 @@ def trace_energy(
                 column["frontal_area_m2"],
                 column["rotational_inertia_factor"],
                 speed,
-                accel,
                 slope,
+                dt_s,
+                rho,
             )
             drive = column["drivetrain_efficiency"] if efficiency_map is None else None
             traction = traction_power_kw(
@@ -152,6 +174,7 @@ def trace_energy(
                 column["transmission_efficiency"],
                 drive,
                 efficiency_map,
+                interpolation,
             )
             regen_kw = regen_power_kw(
                 wheel_w,
@@ -161,6 +184,8 @@ def trace_energy(
                 column["transmission_efficiency"],
                 drive,
                 efficiency_map,
+                interpolation,
+                column["regen_motor_efficiency"] if fixed_regen else None,
             )
             battery[idx] = battery_power_kw(
                 traction.electric_kw,
@@ -192,6 +217,16 @@ def trace_energy(
     )
 
 
+def _number_or_array(values: float | npt.ArrayLike, name: str, size: int) -> NDArray[np.float64]:
+    """A finite number, or ``size`` finite values (one per variant or per step)."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim > 1 or (array.ndim == 1 and array.shape != (size,)):
+        raise ValueError(f"{name} must be a number or have shape ({size},), got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array
+
+
 def _trace_array(values: npt.ArrayLike, name: str) -> NDArray[np.float64]:
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1:
@@ -201,12 +236,19 @@ def _trace_array(values: npt.ArrayLike, name: str) -> NDArray[np.float64]:
     return array
 
 
-def _group_by_motor_map(
-    vehicles: Sequence[VehicleSpec],
-) -> dict[tuple[tuple[float, float], ...] | None, NDArray[np.intp]]:
-    """Row indices of vehicles sharing a motor map (None: constant drivetrain efficiency)."""
-    groups: dict[tuple[tuple[float, float], ...] | None, list[int]] = {}
+_MotorKey = tuple[tuple[tuple[float, float], ...] | None, MotorMapInterpolation, bool]
+"""Motor map (None: constant drivetrain efficiency), its interpolation, fixed regen efficiency."""
+
+
+def _group_by_motor(vehicles: Sequence[VehicleSpec]) -> dict[_MotorKey, NDArray[np.intp]]:
+    """Row indices of vehicles whose motors are evaluated by the same calls."""
+    groups: dict[_MotorKey, list[int]] = {}
     for row, vehicle in enumerate(vehicles):
-        key = None if vehicle.motor_efficiency_map is None else tuple(vehicle.motor_efficiency_map)
+        efficiency_map = vehicle.motor_efficiency_map
+        key = (
+            None if efficiency_map is None else tuple(efficiency_map),
+            vehicle.motor_map_interpolation,
+            vehicle.regen_motor_efficiency is not None,
+        )
         groups.setdefault(key, []).append(row)
     return {key: np.asarray(rows, dtype=np.intp) for key, rows in groups.items()}

@@ -1,16 +1,20 @@
 """From wheel power to battery power: motor, transmission, regeneration, battery and HVAC.
 
 Reference: L. Guzzella and A. Sciarretta, "Vehicle Propulsion Systems", 3rd ed., Springer
-2013, ch. 4 (electric motors and their efficiency maps, recuperation, batteries).
+2013, ch. 4 (electric motors and their efficiency maps, recuperation, batteries). The
+stepped map and the fixed generating efficiency reproduce NREL FASTSim 3 (A. Brooker et al.,
+"FASTSim: A Model to Estimate Vehicle Efficiency, Cost and Performance", SAE 2015-01-0973).
 Vehicle parameters broadcast as ``[variants, 1]`` against wheel power ``[variants, steps]``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import NDArray
+
+from fleetsim.models.vehicle import MotorMapInterpolation
 
 EfficiencyMap = Sequence[tuple[float, float]]
 """[(fraction of peak motor power, efficiency), ...], fractions strictly increasing."""
@@ -65,10 +69,35 @@ def hvac_power_kw(
     return np.minimum(np.asarray(max_kw, dtype=np.float64), demand)
 
 
-def motor_efficiency(
-    load_fraction: npt.ArrayLike, efficiency_map: EfficiencyMap
+def _linear(
+    load: NDArray[np.float64], fractions: NDArray[np.float64], values: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Motor efficiency at a load, linearly interpolated in a map and held at its ends.
+    return np.interp(load, fractions, values)
+
+
+def _step(
+    load: NDArray[np.float64], fractions: NDArray[np.float64], values: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    below = np.searchsorted(fractions, load, side="right") - 1
+    return values[np.clip(below, 0, values.size - 1)]
+
+
+_INTERPOLATIONS: dict[
+    MotorMapInterpolation,
+    Callable[[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]], NDArray[np.float64]],
+] = {"linear": _linear, "step": _step}
+
+
+def motor_efficiency(
+    load_fraction: npt.ArrayLike,
+    efficiency_map: EfficiencyMap,
+    interpolation: MotorMapInterpolation = "linear",
+) -> NDArray[np.float64]:
+    """Motor efficiency at a load, read from a map and held beyond its ends.
+
+    ``linear`` draws a straight line between neighbouring points; ``step`` holds each
+    point's value up to the next point, as FASTSim 3's ``Step: Lower`` (``LeftNearest``)
+    interpolation does.
 
     Parameters
     ----------
@@ -76,15 +105,26 @@ def motor_efficiency(
         Motor shaft power as a fraction of peak motor power, dimensionless.
     efficiency_map : sequence of (fraction, efficiency)
         Map points, fractions strictly increasing (Guzzella & Sciarretta, ch. 4).
+    interpolation : {"linear", "step"}
+        How values between points are read.
 
     Returns
     -------
     numpy.ndarray
         Efficiency, 0-1, shaped like ``load_fraction``.
+
+    Examples
+    --------
+    >>> points = [(0.0, 0.8), (0.5, 0.9), (1.0, 0.95)]
+    >>> motor_efficiency([0.25, 0.75], points).round(3).tolist()
+    [0.85, 0.925]
+    >>> motor_efficiency([0.25, 0.75], points, "step").tolist()
+    [0.8, 0.9]
     """
     points = np.asarray(efficiency_map, dtype=np.float64)
     load = np.asarray(load_fraction, dtype=np.float64)
-    return np.interp(load.ravel(), points[:, 0], points[:, 1]).reshape(load.shape)
+    read = _INTERPOLATIONS[interpolation]
+    return read(load.ravel(), points[:, 0], points[:, 1]).reshape(load.shape)
 
 
 def _check_one_efficiency(
@@ -100,6 +140,7 @@ def traction_power_kw(
     transmission_efficiency: npt.ArrayLike = 1.0,
     drivetrain_efficiency: npt.ArrayLike | None = None,
     motor_efficiency_map: EfficiencyMap | None = None,
+    motor_map_interpolation: MotorMapInterpolation = "linear",
 ) -> Traction:
     """Electric power the motor draws to drive the wheels, kW, with the motor power limit.
 
@@ -120,6 +161,8 @@ def traction_power_kw(
         Motor x transmission efficiency, 0-1. Give this or ``motor_efficiency_map``.
     motor_efficiency_map : sequence of (fraction, efficiency), optional
         Motor efficiency by fraction of peak power.
+    motor_map_interpolation : {"linear", "step"}
+        How the map is read between points (:func:`motor_efficiency`).
 
     Returns
     -------
@@ -135,7 +178,10 @@ def traction_power_kw(
     shaft_kw = np.minimum(shaft_kw, max_kw)
     wheel_kw = shaft_kw * transmission
     if motor_efficiency_map is not None:
-        electric_kw = shaft_kw / motor_efficiency(shaft_kw / max_kw, motor_efficiency_map)
+        efficiency = motor_efficiency(
+            shaft_kw / max_kw, motor_efficiency_map, motor_map_interpolation
+        )
+        electric_kw = shaft_kw / efficiency
     else:
         electric_kw = wheel_kw / np.asarray(drivetrain_efficiency, dtype=np.float64)
     return Traction(electric_kw, wheel_kw, clipped)
@@ -149,13 +195,18 @@ def regen_power_kw(
     transmission_efficiency: npt.ArrayLike = 1.0,
     drivetrain_efficiency: npt.ArrayLike | None = None,
     motor_efficiency_map: EfficiencyMap | None = None,
+    motor_map_interpolation: MotorMapInterpolation = "linear",
+    regen_motor_efficiency: npt.ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Electric power recovered by braking, kW, at the motor terminals (before the battery).
 
     The share ``regen_efficiency`` of the braking power ``|P⁻|`` reaches the drivetrain;
-    it leaves the motor as ``|P⁻|·η_regen·η_drive`` (constant efficiency) or
-    ``|P⁻|·η_regen·η_trans·η_motor(shaft/max_motor_power_kw)`` (map), clipped at
+    it leaves the motor as ``|P⁻|·η_regen·η_drive`` (constant efficiency),
+    ``|P⁻|·η_regen·η_trans·η_motor(shaft/max_motor_power_kw)`` (map) or
+    ``|P⁻|·η_regen·η_trans·η_gen`` (fixed generating efficiency), clipped at
     ``max_regen_power_kw``; friction brakes take the rest (Guzzella & Sciarretta, ch. 4).
+    FASTSim 3 reads its map at zero load whenever the motor generates, which is a fixed
+    ``η_gen`` equal to the map's first value.
 
     Parameters
     ----------
@@ -167,26 +218,33 @@ def regen_power_kw(
         Limit of the recovered electric power, kW.
     max_motor_power_kw : array_like
         Peak motor power, kW: the reference of the map's load fraction.
-    transmission_efficiency, drivetrain_efficiency, motor_efficiency_map
+    transmission_efficiency, drivetrain_efficiency, motor_efficiency_map, motor_map_interpolation
         As in :func:`traction_power_kw`, applied in the generating direction.
+    regen_motor_efficiency : array_like, optional
+        Fixed motor efficiency η_gen when generating, 0-1; given, it replaces
+        ``drivetrain_efficiency`` and the map for braking.
 
     Returns
     -------
     numpy.ndarray
         Recovered electric power, kW, ≥ 0.
     """
-    _check_one_efficiency(drivetrain_efficiency, motor_efficiency_map)
     shaft_kw = np.maximum(np.negative(np.asarray(wheel_power_w, dtype=np.float64)), 0.0)
     transmission = np.asarray(transmission_efficiency, dtype=np.float64)
     shaft_kw *= np.asarray(regen_efficiency, dtype=np.float64) * transmission * 1e-3
-    if motor_efficiency_map is not None:
+    if regen_motor_efficiency is not None:
+        electric_kw = shaft_kw * np.asarray(regen_motor_efficiency, dtype=np.float64)
+    elif motor_efficiency_map is not None and drivetrain_efficiency is None:
         load = shaft_kw / np.asarray(max_motor_power_kw, dtype=np.float64)
-        electric_kw = shaft_kw * motor_efficiency(load, motor_efficiency_map)
+        efficiency = motor_efficiency(load, motor_efficiency_map, motor_map_interpolation)
+        electric_kw = shaft_kw * efficiency
     else:
+        _check_one_efficiency(drivetrain_efficiency, motor_efficiency_map)
         electric_kw = shaft_kw * (
             np.asarray(drivetrain_efficiency, dtype=np.float64) / transmission
         )
-    return np.minimum(electric_kw, np.asarray(max_regen_power_kw, dtype=np.float64))
+    limited = np.minimum(electric_kw, np.asarray(max_regen_power_kw, dtype=np.float64))
+    return np.asarray(limited, dtype=np.float64)
 
 
 def battery_power_kw(

@@ -23,6 +23,8 @@ class DriveTrace:
     position_m: NDArray[np.float64]
     """Distance along the route at the start of each step, m."""
     dt_s: float
+    elevation_m: NDArray[np.float64] | None = None
+    """Height above sea level at the middle of each step, m; None where the route has none."""
 
 
 def drive_trace(
@@ -38,7 +40,8 @@ def drive_trace(
     integrated over the cycle's own steps, are interpolated at the new step boundaries.
     A path is driven at each segment's speed limit with bounded acceleration and
     deceleration, from rest at the start to rest at the end, stopping at every stop for its
-    dwell; grade is the slope of the elevation smoothed over ``grade_smoothing_m``.
+    dwell; grade is the slope of the elevation smoothed over ``grade_smoothing_m``, and
+    the elevation itself is kept for the air density. A cycle has grade but no elevation.
     Each step's speed is its mean speed, so ``sum(speed_mps) * dt_s`` is the route length.
 
     Parameters
@@ -144,10 +147,12 @@ def _path_trace(
     stop_m = np.clip(np.asarray(path.stop_position_m) - start_m, 0.0, along_m[-1])
     dwell_s = np.asarray(path.stop_dwell_s, dtype=np.float64)
 
+    elevation_m = None if path.elevation_m is None else np.asarray(path.elevation_m)
     if along_m[-1] == 0.0:
         boundaries_s = _step_boundaries_s(float(dwell_s.sum()), dt_s)
         steps = boundaries_s.size - 1
-        return DriveTrace(np.zeros(steps), np.zeros(steps), np.full(steps, start_m), dt_s)
+        height = None if elevation_m is None else np.full(steps, float(elevation_m[-1]))
+        return DriveTrace(np.zeros(steps), np.zeros(steps), np.full(steps, start_m), dt_s, height)
 
     grid_m, target_mps, inside_mps = _target_speed(along_m, limit_mps, stop_m)
     grid_m, speed_mps = _speed_profile(grid_m, target_mps, inside_mps, accel_mps2, decel_mps2)
@@ -156,15 +161,18 @@ def _path_trace(
     )
     boundaries_s = _step_boundaries_s(float(knot_s[-1]), dt_s)
     position_m = _position_at(boundaries_s, knot_s, knot_m, knot_mps)
-    elevation_m = None if path.elevation_m is None else np.asarray(path.elevation_m)
-    grade = _smoothed_grade(
-        along_m, elevation_m, grade_smoothing_m, 0.5 * (position_m[:-1] + position_m[1:])
-    )
+    middle_m = 0.5 * (position_m[:-1] + position_m[1:])
+    grade = _smoothed_grade(along_m, elevation_m, grade_smoothing_m, middle_m)
+    step_elevation_m = None
+    if elevation_m is not None:
+        keep = _last_of_repeats(along_m)
+        step_elevation_m = np.interp(middle_m, along_m[keep], elevation_m[keep])
     return DriveTrace(
         speed_mps=np.diff(position_m) / dt_s,
         grade=grade,
         position_m=position_m[:-1] + start_m,
         dt_s=dt_s,
+        elevation_m=step_elevation_m,
     )
 
 
@@ -294,8 +302,7 @@ def _smoothed_grade(
     start_m, end_m = vertex_m[0], vertex_m[-1]
     points = max(3, math.ceil((end_m - start_m) / _GRID_M) + 1)
     even_m, spacing_m = np.linspace(start_m, end_m, points, retstep=True)
-    # np.interp needs increasing x: of repeated vertices keep the last elevation.
-    keep = np.append(np.diff(vertex_m) > 0.0, True)
+    keep = _last_of_repeats(vertex_m)
     height = np.interp(even_m, vertex_m[keep], elevation_m[keep])
     half = math.ceil(smoothing_m / (2.0 * spacing_m))
     window = 2 * half + 1
@@ -304,3 +311,8 @@ def _smoothed_grade(
     smooth = (total[window:] - total[:-window]) / window
     slope: NDArray[np.float64] = np.gradient(smooth, spacing_m)
     return np.interp(at_m, even_m, slope)
+
+
+def _last_of_repeats(vertex_m: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Mask of the last of each run of equal distances: np.interp needs increasing x."""
+    return np.append(np.diff(vertex_m) > 0.0, True)

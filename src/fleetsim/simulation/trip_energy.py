@@ -58,7 +58,11 @@ def combine_trips(
 def combo_energy(
     combos: NDArray[np.intp], types: list[VehicleSpec], routes: list[RouteProfile]
 ) -> ComboEnergy:
-    """Run the vectorised physics once per route over every type/temperature that drives it."""
+    """Run the vectorised physics once per route over every type/temperature that drives it.
+
+    The temperature sets the HVAC load and, with the route's elevation (sea level for a
+    cycle), the air density.
+    """
     count = len(combos)
     totals = {name: np.zeros(count) for name in ("duration", "net", "wheel", "km", "missed")}
     cum_kwh: list[NDArray[np.float64]] = [np.zeros(2)] * count
@@ -69,7 +73,9 @@ def combo_energy(
         trace = drive_trace(routes[int(route_index)], dt_s=dt_s)
         specs = [types[int(t)] for t in combos[rows, 0]]
         ambient = combos[rows, 2] * TEMPERATURE_RESOLUTION_C
-        energy = trace_energy(specs, trace.speed_mps, trace.grade, dt_s, ambient)
+        energy = trace_energy(
+            specs, trace.speed_mps, trace.grade, dt_s, ambient, elevation_m=trace.elevation_m
+        )
         steps = len(trace.speed_mps)
         cum = np.zeros((len(rows), steps + 1))
         np.cumsum(energy.battery_power_kw * (dt_s / 3600.0), axis=1, out=cum[:, 1:])

@@ -145,6 +145,22 @@ def test_elevation_ramp_gives_its_grade() -> None:
     assert climb_m == pytest.approx(50.0 / np.sqrt(1 + 0.05**2), abs=0.2)
 
 
+def test_path_elevation_is_kept_at_the_middle_of_each_step() -> None:
+    # a 1 % ramp from 500 m: each step's elevation is 500 + 0.01 · its middle position
+    trace = drive_trace(
+        path_route(distance_m=[0.0, 1000.0], elevation_m=[500.0, 510.0], speed_mps=[10.0])
+    )
+    assert trace.elevation_m is not None
+    middle_m = trace.position_m + 0.5 * trace.speed_mps * trace.dt_s
+    np.testing.assert_allclose(trace.elevation_m, 500.0 + 0.01 * middle_m)
+
+
+def test_routes_without_elevation_have_none() -> None:
+    assert drive_trace(town_route()).elevation_m is None
+    cycle = drive_trace(cycle_route([0.0, 1.0, 2.0], [0.0, 5.0, 0.0], [0.0, 0.1, 0.0]))
+    assert cycle.elevation_m is None
+
+
 def test_elevation_is_smoothed_over_the_smoothing_distance() -> None:
     # a 10 m step within 1 m becomes a ramp at least 50 m long: grade ≤ 10/50
     route = path_route(

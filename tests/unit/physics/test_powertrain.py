@@ -86,3 +86,29 @@ def test_exactly_one_efficiency_model_is_required() -> None:
         traction_power_kw(1000.0, 100.0)
     with pytest.raises(ValueError, match="exactly one"):
         regen_power_kw(-1000.0, 0.5, 50.0, 100.0, 1.0, 0.9, MAP)
+
+
+def test_step_interpolation_holds_each_point_up_to_the_next() -> None:
+    # 0.25 and 0.49 hold 0.8, 0.5 and 0.75 hold 0.9; beyond the ends: the end values
+    efficiency = motor_efficiency([-0.1, 0.25, 0.49, 0.5, 0.75, 1.0, 1.3], MAP, "step")
+    np.testing.assert_allclose(efficiency, [0.8, 0.8, 0.8, 0.9, 0.9, 0.95, 0.95])
+
+
+def test_traction_with_a_stepped_map_uses_the_lower_point() -> None:
+    # 25 kW at the shaft = 0.25 of 100 kW → 0.8 (linear would read 0.85)
+    traction = traction_power_kw(24_000.0, 100.0, 0.96, None, MAP, "step")
+    assert traction.electric_kw == pytest.approx(25.0 / 0.8)
+
+
+def test_fixed_generating_efficiency_replaces_map_and_drivetrain() -> None:
+    # 50 kW · 0.8 · 0.96 = 38.4 kW at the shaft, · 0.84 whatever the map or drivetrain says
+    with_map = regen_power_kw(-50_000.0, 0.8, 100.0, 100.0, 0.96, None, MAP, "linear", 0.84)
+    with_drive = regen_power_kw(-50_000.0, 0.8, 100.0, 100.0, 0.96, 0.9, None, "linear", 0.84)
+    assert with_map == pytest.approx(38.4 * 0.84)
+    assert with_drive == pytest.approx(38.4 * 0.84)
+
+
+def test_regen_with_a_stepped_map_uses_the_lower_point() -> None:
+    # 40 kW at the shaft = 0.4 of 100 kW → 0.8 (linear: 0.88)
+    regen = regen_power_kw(-50_000.0, 0.8, 100.0, 100.0, 1.0, None, MAP, "step")
+    assert regen == pytest.approx(40.0 * 0.8)

@@ -11,6 +11,8 @@ from fleetsim.physics import TraceEnergy, trace_energy
 
 UDDS_CSV = Path(__file__).resolve().parents[3] / "config" / "cycles" / "udds.csv"
 MAP = [(0.0, 0.8), (0.2, 0.9), (1.0, 0.95)]
+RHO = 1.2
+"""Air density of the closed-form cases, kg/m³."""
 
 
 def vehicle(**overrides: Any) -> VehicleSpec:
@@ -45,7 +47,7 @@ def udds() -> tuple[np.ndarray, np.ndarray]:
 
 def test_constant_speed_on_flat_ground_costs_rolling_and_drag() -> None:
     # 20 m/s for 1000 s = 20 km; F = 1500·9.81·0.01 + ½·1.2·0.3·2.0·20² = 147.15 + 144 N
-    result = trace_energy(vehicle(), np.full(1000, 20.0))
+    result = trace_energy(vehicle(), np.full(1000, 20.0), air_density_kg_m3=RHO)
     expected_kwh = 291.15 * 20_000.0 / 0.9 / 3.6e6  # 1.7972 kWh
     assert result.net_kwh.shape == (1,)
     assert result.net_kwh[0] == pytest.approx(expected_kwh, rel=1e-12)
@@ -57,13 +59,72 @@ def test_constant_speed_on_flat_ground_costs_rolling_and_drag() -> None:
     assert result.missed_s[0] == 0.0
 
 
+def test_air_density_follows_ambient_temperature_and_elevation() -> None:
+    # -10 °C at 500 m: p = 101325·(1 - 0.0065·500/288.15)^5.25588 = 95461 Pa, rho = 1.2638
+    rho = 101_325.0 * (1.0 - 0.0065 * 500.0 / 288.15) ** 5.25588 / (287.05 * 263.15)
+    result = trace_energy(vehicle(), np.full(1000, 20.0), ambient_c=-10.0, elevation_m=500.0)
+    assert rho == pytest.approx(1.2638, abs=1e-4)
+    force_n = 147.15 + 0.5 * rho * 0.3 * 2.0 * 20.0**2
+    assert result.net_kwh[0] == pytest.approx(force_n * 20_000.0 / 0.9 / 3.6e6, rel=1e-12)
+
+
+def test_sea_level_is_assumed_without_an_elevation() -> None:
+    speed = np.full(100, 20.0)
+    unknown = trace_energy(vehicle(), speed, ambient_c=5.0)
+    sea_level = trace_energy(vehicle(), speed, ambient_c=5.0, elevation_m=np.zeros(100))
+    assert unknown.net_kwh[0] == sea_level.net_kwh[0]
+
+
+def test_cold_air_costs_more_drag() -> None:
+    # no HVAC: only the density differs, 1.3414 at -10 °C against 1.1839 at 25 °C
+    speed = np.full(600, 25.0)
+    result = trace_energy([vehicle(), vehicle()], speed, ambient_c=np.array([-10.0, 25.0]))
+    drag_kwh = 0.5 * 0.3 * 2.0 * 25.0**3 * 600.0 / 0.9 / 3.6e6
+    assert result.net_kwh[0] - result.net_kwh[1] == pytest.approx(
+        drag_kwh * 101_325.0 / 287.05 * (1.0 / 263.15 - 1.0 / 298.15), rel=1e-9
+    )
+
+
+def test_elevation_per_step_sets_the_density_of_each_step() -> None:
+    speed = np.full(200, 20.0)
+    elevation = np.concatenate((np.zeros(100), np.full(100, 2000.0)))
+    both = trace_energy(vehicle(), speed, ambient_c=15.0, elevation_m=elevation)
+    low = trace_energy(vehicle(), speed[:100], ambient_c=15.0, elevation_m=0.0)
+    high = trace_energy(vehicle(), speed[:100], ambient_c=15.0, elevation_m=2000.0)
+    assert both.net_kwh[0] == pytest.approx(low.net_kwh[0] + high.net_kwh[0], rel=1e-12)
+    assert high.net_kwh[0] < low.net_kwh[0]
+
+
+def test_given_air_density_replaces_the_weather() -> None:
+    speed = np.full(100, 20.0)
+    result = trace_energy(
+        [vehicle(), vehicle()], speed, ambient_c=np.array([-10.0, 30.0]), air_density_kg_m3=RHO
+    )
+    assert result.net_kwh[0] == result.net_kwh[1]
+    assert result.net_kwh[0] == pytest.approx(291.15 * 2000.0 / 0.9 / 3.6e6, rel=1e-12)
+
+
+def test_speeding_up_and_braking_pass_through_the_drivetrain_both_ways() -> None:
+    # 0 → 10 m/s → 0 in 1 s steps: ½·1575·10² J go out through η 0.9 and come back ·0.6·0.9
+    kinetic_j = 0.5 * 1500.0 * 1.05 * 10.0**2
+    road_j = (147.15 + 0.5 * 1.2 * 0.3 * 2.0 * 10.0**2) * 10.0
+    result = trace_energy(vehicle(), [0.0, 10.0, 0.0], air_density_kg_m3=RHO)
+    expected_kwh = ((kinetic_j + road_j) / 0.9 - kinetic_j * 0.6 * 0.9) / 3.6e6
+    assert result.net_kwh[0] == pytest.approx(expected_kwh, rel=1e-12)
+    assert result.regen_kwh[0] == pytest.approx(kinetic_j * 0.6 * 0.9 / 3.6e6, rel=1e-12)
+
+
 def test_battery_efficiency_divides_the_energy_drawn() -> None:
-    result = trace_energy(vehicle(battery_efficiency=0.95), np.full(1000, 20.0))
+    result = trace_energy(
+        vehicle(battery_efficiency=0.95), np.full(1000, 20.0), air_density_kg_m3=RHO
+    )
     assert result.net_kwh[0] == pytest.approx(291.15 * 20_000.0 / 0.9 / 0.95 / 3.6e6)
 
 
 def test_payload_adds_to_the_mass() -> None:
-    loaded = trace_energy(vehicle(mass_kg=1000.0, payload_kg=500.0), np.full(1000, 20.0))
+    loaded = trace_energy(
+        vehicle(mass_kg=1000.0, payload_kg=500.0), np.full(1000, 20.0), air_density_kg_m3=RHO
+    )
     assert loaded.net_kwh[0] == pytest.approx(291.15 * 20_000.0 / 0.9 / 3.6e6)
 
 
@@ -73,7 +134,9 @@ def test_climb_adds_potential_energy() -> None:
     rise_m = 6000.0 * 0.05 * cos_theta
     road_j = (1500.0 * 9.81 * 0.01 * cos_theta + 0.5 * 1.2 * 0.3 * 2.0 * 10.0**2) * 6000.0 / 0.9
     climb_j = 1500.0 * 9.81 * rise_m / 0.9  # 4.90 MJ
-    result = trace_energy(vehicle(), np.full(600, 10.0), grade=np.full(600, 0.05))
+    result = trace_energy(
+        vehicle(), np.full(600, 10.0), grade=np.full(600, 0.05), air_density_kg_m3=RHO
+    )
     assert rise_m == pytest.approx(299.63, abs=0.01)
     assert result.net_kwh[0] == pytest.approx((road_j + climb_j) / 3.6e6, rel=1e-12)
 
@@ -87,7 +150,7 @@ def test_lossless_round_trip_nets_only_rolling_and_drag() -> None:
     grade[315:615] = -0.04
     cos_theta = 1.0 / np.sqrt(1.0 + grade**2)
     losses_j = np.sum((1500.0 * 9.81 * 0.01 * cos_theta + 0.5 * 1.2 * 0.3 * 2.0 * speed**2) * speed)
-    result = trace_energy(lossless(), speed, grade)
+    result = trace_energy(lossless(), speed, grade, air_density_kg_m3=RHO)
     assert result.regen_kwh[0] > 0.4  # ≈ 5.4 kW recovered for 300 s down the slope
     assert result.net_kwh[0] == pytest.approx(losses_j / 3.6e6, rel=1e-9)
 
@@ -128,7 +191,8 @@ def test_motor_limit_counts_the_missed_seconds() -> None:
     # 20 m/s in half-second steps; 7 steps at grade 0.2 need ≈ 63 kW > 30 kW
     grade = np.zeros(40)
     grade[10:17] = 0.2
-    result = trace_energy(vehicle(max_motor_power_kw=30.0), np.full(40, 20.0), grade, dt_s=0.5)
+    car = vehicle(max_motor_power_kw=30.0)
+    result = trace_energy(car, np.full(40, 20.0), grade, dt_s=0.5, air_density_kg_m3=RHO)
     assert result.missed_s[0] == 3.5
     np.testing.assert_allclose(result.battery_power_kw[0, 10:17], 30.0 / 0.9)
     np.testing.assert_allclose(result.battery_power_kw[0, :10], 291.15 * 20.0 / 0.9 / 1000.0)
@@ -139,8 +203,13 @@ def test_regen_is_clipped_at_max_regen_power() -> None:
     cos_theta = 1.0 / np.sqrt(1.01)
     wheel_kw = (147.15 * cos_theta + 144.0 - 14_715.0 * 0.1 * cos_theta) * 20.0 / 1000.0
     speed, grade = np.full(100, 20.0), np.full(100, -0.1)
-    free = trace_energy(vehicle(battery_efficiency=0.95), speed, grade)
-    limited = trace_energy(vehicle(battery_efficiency=0.95, max_regen_power_kw=5.0), speed, grade)
+    free = trace_energy(vehicle(battery_efficiency=0.95), speed, grade, air_density_kg_m3=RHO)
+    limited = trace_energy(
+        vehicle(battery_efficiency=0.95, max_regen_power_kw=5.0),
+        speed,
+        grade,
+        air_density_kg_m3=RHO,
+    )
     # unclipped: |P|·0.6·0.9 = 12.7 kW reaches the battery terminals, ·0.95 is stored
     np.testing.assert_allclose(free.battery_power_kw, wheel_kw * 0.6 * 0.9 * 0.95)
     np.testing.assert_allclose(limited.battery_power_kw, -5.0 * 0.95)
@@ -158,9 +227,41 @@ def test_motor_map_efficiency_at_a_known_load() -> None:
         transmission_efficiency=0.97,
         max_motor_power_kw=60.0,
     )
-    result = trace_energy(car, np.full(100, 20.0))
+    result = trace_energy(car, np.full(100, 20.0), air_density_kg_m3=RHO)
     np.testing.assert_allclose(result.battery_power_kw, shaft_kw / efficiency)
     assert efficiency == pytest.approx(0.85, abs=1e-4)
+
+
+def test_step_interpolation_holds_the_lower_map_point() -> None:
+    # flat, 20 m/s: 6.0 kW at the shaft = 0.10005 of 60 kW, between 0.0 (0.8) and 0.2 (0.9)
+    shaft_kw = 291.15 * 20.0 / 0.97 / 1000.0
+    car = vehicle(
+        drivetrain_efficiency=None,
+        motor_efficiency_map=MAP,
+        motor_map_interpolation="step",
+        transmission_efficiency=0.97,
+        max_motor_power_kw=60.0,
+    )
+    result = trace_energy(car, np.full(100, 20.0), air_density_kg_m3=RHO)
+    np.testing.assert_allclose(result.battery_power_kw, shaft_kw / 0.8)
+
+
+def test_fixed_regen_motor_efficiency_replaces_the_map_when_braking() -> None:
+    # down 0.1 at 20 m/s: |P| ≈ 23.5 kW at the wheels, ·0.6·0.97 at the shaft, ·0.84 electric
+    cos_theta = 1.0 / np.sqrt(1.01)
+    wheel_kw = (147.15 * cos_theta + 144.0 - 14_715.0 * 0.1 * cos_theta) * 20.0 / 1000.0
+    motor = {
+        "drivetrain_efficiency": None,
+        "motor_efficiency_map": MAP,
+        "transmission_efficiency": 0.97,
+        "max_motor_power_kw": 100.0,
+    }
+    mapped, fixed = vehicle(**motor), vehicle(**motor, regen_motor_efficiency=0.84)
+    speed, grade = np.full(100, 20.0), np.full(100, -0.1)
+    result = trace_energy([mapped, fixed], speed, grade, air_density_kg_m3=RHO)
+    np.testing.assert_allclose(result.battery_power_kw[1], wheel_kw * 0.6 * 0.97 * 0.84)
+    # the map at 0.137 of the motor's 100 kW reads 0.8685, above the fixed 0.84
+    assert result.regen_kwh[0] > result.regen_kwh[1]
 
 
 def test_many_variants_equal_one_call_each() -> None:
@@ -173,10 +274,18 @@ def test_many_variants_equal_one_call_each() -> None:
         vehicle(id="mapped2", drivetrain_efficiency=None, motor_efficiency_map=MAP, mass_kg=2500),
         vehicle(id="other", drivetrain_efficiency=None, motor_efficiency_map=[(0, 0.7), (1, 0.9)]),
         vehicle(id="hvac", hvac=HvacSpec(heating_kw_per_c=0.5, max_kw=4.0), aux_power_kw=0.5),
+        vehicle(
+            id="fastsim",
+            drivetrain_efficiency=None,
+            motor_efficiency_map=MAP,
+            motor_map_interpolation="step",
+            regen_motor_efficiency=0.85,
+        ),
+        vehicle(id="fixed_regen", regen_motor_efficiency=0.8),
     ]
-    ambient = np.array([5.0, 10.0, 15.0, 20.0, 25.0, -5.0])
+    ambient = np.array([5.0, 10.0, 15.0, 20.0, 25.0, -5.0, 0.0, 30.0])
     together = trace_energy(fleet, speed, grade, dt_s=1.0, ambient_c=ambient)
-    assert together.battery_power_kw.shape == (6, speed.size)
+    assert together.battery_power_kw.shape == (8, speed.size)
     assert together.missed_s[1] > 0.0  # the heavy variant's limit binds
     for row, car in enumerate(fleet):
         alone = trace_energy(car, speed, grade, ambient_c=ambient[row])
@@ -219,6 +328,9 @@ def test_empty_fleet_gives_empty_results() -> None:
         ({"grade": [0.0]}, "grade has 1 steps"),
         ({"dt_s": 0.0}, "dt_s"),
         ({"ambient_c": [1.0, 2.0]}, "ambient_c"),
+        ({"elevation_m": [1.0, 2.0, 3.0]}, "elevation_m"),
+        ({"air_density_kg_m3": 0.0}, "air_density_kg_m3 must be positive"),
+        ({"air_density_kg_m3": [1.2, 1.2]}, "air_density_kg_m3"),
     ],
 )
 def test_invalid_inputs_are_refused(kwargs: dict[str, Any], message: str) -> None:
