@@ -38,7 +38,10 @@ class Settings(BaseSettings):
         description="simulated time steps x max(1, vehicles) above which a sync run answers 413",
     )
     sync_max_trace_s: float = Field(
-        500_000.0, gt=0, description="seconds of 1 Hz driving above which a sync run answers 413"
+        5_000_000.0,
+        gt=0,
+        description="seconds of 1 Hz driving above which a sync run answers 413 (the default "
+        "week is 0.8 million)",
     )
     max_vehicle_steps: int = Field(
         150_000_000,
@@ -46,7 +49,7 @@ class Settings(BaseSettings):
         description="a job's time steps x vehicles (a year of 1,000 vehicles at 300 s fits)",
     )
     max_trace_s: float = Field(
-        20_000_000.0, gt=0, description="a job's seconds of 1 Hz driving to simulate"
+        200_000_000.0, gt=0, description="a job's seconds of 1 Hz driving to simulate"
     )
     max_result_mb: int = Field(512, ge=1, description="a job's estimated result size, MiB")
     worker_concurrency: int = Field(

@@ -85,7 +85,7 @@ async def test_a_sync_run_above_its_trace_bound_is_413_with_the_submit_hint(
 ) -> None:
     body: dict[str, Any] = {
         "scenario": "default",
-        "weather": {"ambient_c": [float(t % 40 - 10) for t in range(24)]},
+        "weather": {"ambient_c": [round(t * 0.3 - 25, 1) for t in range(7 * 24)]},
     }
 
     response = await client.post("/v1/simulations:run", json=body)

@@ -49,7 +49,7 @@ def estimate_work(resolved: ResolvedRequest) -> WorkEstimate:
     scenario = resolved.scenario
     types_of = {vehicle.id: vehicle.type for vehicle in scenario.fleet}
     ambient = scenario.weather.ambient_c
-    values = ambient if isinstance(ambient, list) else [ambient]
+    values = ambient[: scenario.horizon.days * 24] if isinstance(ambient, list) else [ambient]
     temperatures = len(np.unique(np.round(np.asarray(values) / TEMPERATURE_RESOLUTION_C)))
     types_by_route: dict[str, set[str]] = {}
     for trip in scenario.schedule:
