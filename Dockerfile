@@ -10,11 +10,11 @@ ENV PIP_NO_CACHE_DIR=1 \
     PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
 WORKDIR /build
-# Dependencies first, read from pyproject.toml alone: a source change keeps this layer.
-COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > requirements.txt \
-    && pip install --no-cache-dir -r requirements.txt
-COPY README.md ./
+# Dependencies first, from the lock alone (scripts/lock writes it from pyproject.toml): every
+# version and file hash fixed, and a source change keeps this layer.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+COPY pyproject.toml README.md ./
 COPY src/ src/
 RUN pip install --no-cache-dir --no-deps .
 

@@ -12,12 +12,9 @@ Run: `python bench/api.py [--jobs N] [--duration S] [--connections C]`.
 
 import argparse
 import asyncio
-import json
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,14 +23,10 @@ import time
 import uuid
 from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
 
-from fleetsim.db import database_url_from_env
-
-ROOT = Path(__file__).resolve().parents[1]
-API_KEY = "bench-key"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from server import API_KEY, api_server, bench_database, insert_jobs
 
 GET_SCRIPT = """
 local ids = {}
@@ -72,48 +65,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def driver_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def admin(url: str, sql: str) -> None:
-    connection = await asyncpg.connect(driver_dsn(url))
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
-async def insert_jobs(url: str, count: int) -> list[str]:
-    """`count` jobs in every status, with request JSON like a real submit's."""
-    statuses = ["succeeded", "succeeded", "failed", "queued", "running"]
-    rows = [
-        (
-            uuid.uuid4(),
-            statuses[i % len(statuses)],
-            f"bench-{i}",
-            json.dumps({"scenario": "default", "fleet_id": str(uuid.uuid4())}),
-        )
-        for i in range(count)
-    ]
-    connection = await asyncpg.connect(driver_dsn(url))
-    try:
-        await connection.executemany(
-            "INSERT INTO simulations (fleet_id, status, request_hash, input_digest, request,"
-            " attempts) VALUES ($1, $2, $3, $3, $4::jsonb, 1)",
-            rows,
-        )
-        return [str(r["id"]) for r in await connection.fetch("SELECT id FROM simulations")]
-    finally:
-        await connection.close()
-
-
 def wrk(url: str, script: str, *, connections: int, duration_s: int) -> tuple[float, ...]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script + REPORT)
@@ -133,32 +84,6 @@ def wrk(url: str, script: str, *, connections: int, duration_s: int) -> tuple[fl
     return tuple(float(v) for v in match.groups())
 
 
-def start_server(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "FLEETSIM_API_KEYS": API_KEY,
-        "FLEETSIM_CONFIG_DIR": str(ROOT / "config"),
-        "FLEETSIM_WORKER_CONCURRENCY": "0",
-    }
-    env.pop("FLEETSIM_PUBSUB_TOPIC", None)
-    command = [sys.executable, "-m", "uvicorn", "main_api:app", "--host", "127.0.0.1"]
-    command += ["--port", str(port), "--workers", "1", "--log-level", "warning"]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.TransportError:
-            time.sleep(0.1)
-    os.killpg(process.pid, signal.SIGKILL)
-    raise RuntimeError(f"uvicorn did not start:\n{log.read_text()[-3000:]}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=5_000)
@@ -169,41 +94,32 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: apt-get update && apt-get install -y wrk")
 
-    server_url = make_url(database_url_from_env())
-    name = f"fleetsim_bench_{uuid.uuid4().hex[:8]}"
-    maintenance = server_url.set(database="postgres").render_as_string(hide_password=False)
-    database_url = server_url.set(database=name).render_as_string(hide_password=False)
-    asyncio.run(admin(maintenance, f'CREATE DATABASE "{name}"'))
-    process = None
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "alembic", "upgrade", "head"],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": database_url},
-            check=True,
-            capture_output=True,
-        )
+    with bench_database() as database_url:
         ids = asyncio.run(insert_jobs(database_url, args.jobs))
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
         with tempfile.TemporaryDirectory() as tmp:
             ids_file = Path(tmp) / "ids.txt"
             ids_file.write_text("\n".join(ids) + "\n")
-            process = start_server(database_url, port, Path(tmp) / "uvicorn.log")
-            get_script = GET_SCRIPT % {"ids": ids_file, "key": API_KEY}
-            wrk(base, get_script, connections=args.connections, duration_s=2)  # warm-up
-            get = wrk(base, get_script, connections=args.connections, duration_s=args.duration)
-            post_script = POST_SCRIPT % {"key": API_KEY, "run": uuid.uuid4().hex[:8]}
-            post = wrk(base, post_script, connections=args.connections, duration_s=args.duration)
+            log = Path(tmp) / "uvicorn.log"
+            with api_server(database_url, log, worker_concurrency=0) as server:
+                base = server.base_url
+                get_script = GET_SCRIPT % {"ids": ids_file, "key": API_KEY}
+                wrk(base, get_script, connections=args.connections, duration_s=2)  # warm-up
+                get = wrk(base, get_script, connections=args.connections, duration_s=args.duration)
+                post_script = POST_SCRIPT % {"key": API_KEY, "run": uuid.uuid4().hex[:8]}
+                post = wrk(
+                    base, post_script, connections=args.connections, duration_s=args.duration
+                )
 
-            sync_ms = []
-            with httpx.Client(base_url=base, headers={"X-API-Key": API_KEY}, timeout=120) as http:
-                for _ in range(args.sync_calls):
-                    started = time.perf_counter()
-                    response = http.post("/v1/simulations:run", json={"scenario": "default"})
-                    sync_ms.append((time.perf_counter() - started) * 1000)
-                    response.raise_for_status()
-            size_mb = len(response.content) / 1e6
+                sync_ms = []
+                with httpx.Client(
+                    base_url=base, headers={"X-API-Key": API_KEY}, timeout=120
+                ) as http:
+                    for _ in range(args.sync_calls):
+                        started = time.perf_counter()
+                        response = http.post("/v1/simulations:run", json={"scenario": "default"})
+                        sync_ms.append((time.perf_counter() - started) * 1000)
+                        response.raise_for_status()
+                size_mb = len(response.content) / 1e6
 
         load = " ".join(f"{v:.2f}" for v in os.getloadavg())
         print(
@@ -224,14 +140,6 @@ def main() -> None:
             f"p50 {statistics.median(sync_ms):.0f} ms, min {min(sync_ms):.0f} ms, "
             f"result {size_mb:.1f} MB"
         )
-    finally:
-        if process is not None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-        asyncio.run(admin(maintenance, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ serves an importable ASGI app on $PORT, and COPY sources that exist in the build
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -11,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from .dockerfile import Dockerfile, DockerIgnore, copies, parse
+from .dockerfile import Dockerfile, DockerIgnore, Stage, copies, parse
+from .lockfile import SERVICE_LOCK
 
 ROOT = Path(__file__).resolve().parents[2]
 DOORS = {"Dockerfile.api": "main_api", "Dockerfile": "main_pubsub"}
@@ -132,6 +134,43 @@ def test_door_imports_as_an_asgi_app_with_the_polled_routes(dockerfile: Dockerfi
     assert "GET /healthz" in routes, "the HEALTHCHECK polls /healthz"
     if module == "main_pubsub":
         assert "POST /pubsub/push" in routes, "cloudbuild.yaml pushes to /pubsub/push"
+
+
+def pip_installs(stage: Stage) -> list[tuple[int, list[str]]]:
+    """(line, arguments after `pip install`) of every such command in the stage's RUNs."""
+    found = []
+    for run in stage.all("RUN"):
+        words = shlex.split(run.arguments)
+        for i in range(len(words) - 1):
+            if words[i].endswith("pip") and words[i + 1] == "install":
+                rest = words[i + 2 :]
+                ends = [k for k, w in enumerate(rest) if w in ("&&", "||", ";")]
+                found.append((run.line, rest[: ends[0]] if ends else rest))
+    return found
+
+
+def test_dependencies_are_installed_from_the_service_lock_with_hashes(
+    dockerfile: Dockerfile,
+) -> None:
+    """Every version and file hash fixed by requirements.lock; the package adds nothing to it."""
+    name, lock = dockerfile.path.name, SERVICE_LOCK.name
+    resolving: list[list[str]] = []
+    for stage in dockerfile.stages:
+        installs = pip_installs(stage)
+        if stage is dockerfile.final:
+            assert not installs, f"{name}: the final stage copies the builder's venv, no pip"
+        lock_copied = [c.line for c in copies(stage) if lock in c.sources and not c.from_stage]
+        for line, words in installs:
+            if "--no-deps" in words:
+                continue
+            assert lock_copied and min(lock_copied) < line, f"{name}:{line}: before COPY {lock}"
+            resolving.append(words)
+    assert len(resolving) == 1, (
+        f"{name}: one pip install resolves dependencies, every other is --no-deps: {resolving}"
+    )
+    (words,) = resolving
+    assert "-r" in words and words[words.index("-r") + 1] == lock, f"{name}: pip install {words}"
+    assert "--require-hashes" in words, f"{name}: {lock} installed without --require-hashes"
 
 
 def is_build_artifact(path: Path) -> bool:

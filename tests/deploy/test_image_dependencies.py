@@ -1,17 +1,18 @@
-"""The images install pyproject's [project] dependencies and nothing else (no [dev] extra):
-every third-party module the service code imports must come from them, or a container fails
-at start with an import error that no test run in a development environment shows."""
+"""The images install requirements.lock (pyproject's [project] dependencies, locked) and nothing
+else (no [dev] extra): every third-party module the service code imports must come from it, or
+a container fails at start with an import error that no test run in a development environment
+shows."""
 
 import ast
 import importlib.util
 import sys
-import tomllib
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
+from .lockfile import SERVICE_LOCK, read_lock
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = [
@@ -46,29 +47,6 @@ def imported_modules(path: Path) -> Iterator[str]:
     yield from walk(ast.parse(path.read_text(), filename=str(path)))
 
 
-def declared_closure() -> set[str]:
-    """The distributions pip installs for [project] dependencies, extras and markers applied."""
-    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    pending = [(Requirement(text), "") for text in pyproject["project"]["dependencies"]]
-    found: set[str] = set()
-    while pending:
-        requirement, extra = pending.pop()
-        if requirement.marker and not requirement.marker.evaluate({"extra": extra}):
-            continue
-        name = canonicalize_name(requirement.name)
-        key = f"{name}[{','.join(sorted(requirement.extras))}]"
-        if key in found:
-            continue
-        found |= {name, key}
-        try:
-            requires = metadata.requires(requirement.name) or []
-        except metadata.PackageNotFoundError:
-            continue
-        for wanted in ("", *requirement.extras):
-            pending += [(Requirement(text), wanted) for text in requires]
-    return {name for name in found if "[" not in name}
-
-
 def owners_by_file() -> dict[Path, str]:
     owners: dict[Path, str] = {}
     for distribution in metadata.distributions():
@@ -97,7 +75,7 @@ def test_service_code_imports_only_declared_dependencies() -> None:
         for module in imported_modules(path)
         if module.partition(".")[0] not in FIRST_PARTY | sys.stdlib_module_names
     }
-    declared, owners = declared_closure(), owners_by_file()
+    declared, owners = set(read_lock(SERVICE_LOCK)), owners_by_file()
     undeclared: dict[str, str] = {}
     for module in sorted(modules):
         file = module_file(module)
@@ -109,5 +87,6 @@ def test_service_code_imports_only_declared_dependencies() -> None:
     assert not missing, f"not installed here either: {missing}"
     assert not undeclared, (
         "imported by the service but not installed in the images (add the distribution to "
-        f"[project] dependencies in pyproject.toml, not to [dev]): {undeclared}"
+        "[project] dependencies in pyproject.toml, not to [dev], and run scripts/lock): "
+        f"{undeclared}"
     )
