@@ -1064,6 +1064,13 @@ export interface components {
                 number
             ][] | null;
             /**
+             * Motor Map Interpolation
+             * @description between map points: linear, or step (FASTSim's `Step: Lower`)
+             * @default linear
+             * @enum {string}
+             */
+            motor_map_interpolation?: "linear" | "step";
+            /**
              * Name
              * @default
              */
@@ -1080,6 +1087,11 @@ export interface components {
              * @default 0.6
              */
             regen_efficiency?: number;
+            /**
+             * Regen Motor Efficiency
+             * @description fixed motor efficiency when generating (FASTSim's convention); None: the motor map or drivetrain efficiency at the real load
+             */
+            regen_motor_efficiency?: number | null;
             /**
              * Reserve Soc
              * @description below this SoC the vehicle is stranded
