@@ -1,7 +1,8 @@
 """Benchmark the fleet model: 1,000 vehicles of 5 types on 50 routes for 30 days.
 
 Depot charging with shared ports behind a site limit, 300 s steps. Prints wall time and
-peak memory; asserts nothing. Run: `python bench/fleet.py [--vehicles N] [--days D]`.
+peak memory; asserts nothing. Run:
+`python bench/fleet.py [--vehicles N] [--days D] [--strategy greedy|edf|llf|...]`.
 """
 
 import argparse
@@ -10,6 +11,7 @@ import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
 from datetime import time as clock
+from typing import get_args
 
 import numpy as np
 
@@ -25,6 +27,7 @@ from fleetsim.models import (
     Trip,
     VehicleSpec,
 )
+from fleetsim.models.scenario import Strategy
 from fleetsim.simulation import simulate_fleet
 from fleetsim.simulation.envelope import build_result
 
@@ -85,7 +88,9 @@ def routes(count: int, rng: np.random.Generator) -> list[RouteProfile]:
     return out
 
 
-def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
+def request(
+    n_vehicles: int, days: int, seed: int = 7, strategy: Strategy = "greedy"
+) -> ResolvedRequest:
     rng = np.random.default_rng(seed)
     types = vehicle_types()
     route_list = routes(50, rng)
@@ -128,6 +133,7 @@ def request(n_vehicles: int, days: int, seed: int = 7) -> ResolvedRequest:
         schedule=schedule,
         time_series_resolution_s=3600,
         max_points=10_000_000,
+        strategy=strategy,
     )
     return ResolvedRequest(
         scenario=scenario,
@@ -149,8 +155,9 @@ def main() -> None:
     parser.add_argument("--vehicles", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--strategy", choices=get_args(Strategy), default="greedy")
     args = parser.parse_args()
-    resolved = request(args.vehicles, args.days)
+    resolved = request(args.vehicles, args.days, strategy=args.strategy)
     times = []
     for _ in range(args.repeat):
         start = time.perf_counter()
@@ -170,7 +177,7 @@ def main() -> None:
     k = result.metadata.kpis
     print(
         f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
-        f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips"
+        f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips, {args.strategy}"
     )
     median = sorted(times)[len(times) // 2]
     print(f"simulate_fleet wall: best {min(times):.2f} s, median {median:.2f} s")

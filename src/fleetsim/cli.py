@@ -18,6 +18,7 @@ from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, resolve_req
 from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
 from fleetsim.config.resolve import with_schedule_csv
+from fleetsim.config.sessions_csv import with_sessions_csv
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import WorkLimitError, check_work, estimate_work, job_limits
@@ -141,6 +142,13 @@ def run(
     schedule: Annotated[
         Path | None, typer.Option(help="Schedule CSV replacing the scenario's schedule")
     ] = None,
+    sessions: Annotated[
+        Path | None,
+        typer.Option(
+            help="Charging sessions CSV replacing the scenario's sessions (vehicle_type, site or"
+            " charger_id, arrival, departure, energy_kwh or target_soc, ...)"
+        ),
+    ] = None,
     plot: Annotated[bool, typer.Option(help="Also write PNG charts next to the result")] = False,
     set_paths: Annotated[
         list[str] | None,
@@ -166,6 +174,11 @@ def run(
     if schedule is not None:
         try:
             sim_request = with_schedule_csv(sim_request, schedule, catalogue)
+        except ConfigErrors as exc:
+            _fail([str(p) for p in exc.problems])
+    if sessions is not None:
+        try:
+            sim_request = with_sessions_csv(sim_request, sessions, catalogue)
         except ConfigErrors as exc:
             _fail([str(p) for p in exc.problems])
     with Progress(
@@ -319,6 +332,15 @@ async def _requeue(settings: "Settings", topic: str, idle_s: float) -> "Requeued
         await store.close()
 
 
+@app.command()
+def openapi() -> None:
+    """Print the HTTP API's OpenAPI document (JSON, sorted keys): `> openapi.json`."""
+    from fleetsim.api.app import create_app
+
+    schema = create_app(_settings()).openapi()
+    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
 @app.command(name="import-vehicle")
 def import_vehicle(
     file: Annotated[Path, typer.Argument(help="FASTSim 3 vehicle file (.yaml, .yml or .json)")],
@@ -345,12 +367,3 @@ def import_vehicle(
         f"  # imported from the FASTSim 3 file {file.name}; charging limits are defaults\n"
     )
     sys.stdout.write(textwrap.indent(entry, "  "))
-
-
-@app.command()
-def openapi() -> None:
-    """Print the HTTP API's OpenAPI document (JSON, sorted keys): `> openapi.json`."""
-    from fleetsim.api.app import create_app
-
-    schema = create_app(_settings()).openapi()
-    sys.stdout.write(json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n")

@@ -292,6 +292,11 @@ export interface components {
              */
             energy_from_grid_kwh: number;
             /**
+             * Energy Requested Kwh
+             * @description its charge target less the battery's energy when plugged in
+             */
+            energy_requested_kwh: number;
+            /**
              * Energy To Battery Kwh
              * @description stored into the battery
              */
@@ -319,6 +324,55 @@ export interface components {
              * @description seconds from arrived to plugged_in
              */
             wait_s: number;
+        };
+        /**
+         * ChargingSession
+         * @description A vehicle at a charger from `arrival` to `departure`, asking for `energy_kwh` or to reach
+         *     `target_soc`, as charge-point logs record it. Outside its sessions the vehicle is away.
+         */
+        ChargingSession: {
+            /**
+             * Arrival
+             * Format: date-time
+             */
+            arrival: string;
+            /**
+             * Charger Id
+             * @description only this charger
+             */
+            charger_id?: string | null;
+            /**
+             * Departure
+             * Format: date-time
+             */
+            departure: string;
+            /**
+             * Energy Kwh
+             * @description energy to store in the battery
+             */
+            energy_kwh?: number | null;
+            /**
+             * Initial Soc
+             * @description SoC on arrival; defaults to just room for energy_kwh below the type's soc_max, or with target_soc to the type's reserve_soc
+             */
+            initial_soc?: number | null;
+            /**
+             * Site
+             * @description any free port of the site
+             */
+            site?: string | null;
+            /**
+             * Target Soc
+             * @description SoC to reach, instead of energy_kwh
+             */
+            target_soc?: number | null;
+            /**
+             * Vehicle Id
+             * @description sessions naming the same vehicle are one vehicle; none: its own
+             */
+            vehicle_id?: string | null;
+            /** Vehicle Type */
+            vehicle_type: string;
         };
         /** Counts */
         Counts: {
@@ -352,7 +406,7 @@ export interface components {
         };
         /**
          * FleetVehicle
-         * @description One vehicle of the fleet: its type, home depot site and starting SoC.
+         * @description One vehicle of the fleet: its type, home depot site, starting SoC and charge target.
          */
         FleetVehicle: {
             /** Depot */
@@ -361,9 +415,14 @@ export interface components {
             id: string;
             /**
              * Initial Soc
-             * @description defaults to the type's soc_max
+             * @description defaults to its target_soc
              */
             initial_soc?: number | null;
+            /**
+             * Target Soc
+             * @description SoC its charging stops at; defaults to the type's soc_max
+             */
+            target_soc?: number | null;
             /** Type */
             type: string;
         };
@@ -516,14 +575,32 @@ export interface components {
             charger_utilisation: {
                 [key: string]: number;
             };
-            /** Charging Cost */
+            /**
+             * Charging Cost
+             * @description energy_cost + demand_charge: the whole bill
+             */
             charging_cost: number;
-            /** Charging Cost By Tariff */
+            /**
+             * Charging Cost By Tariff
+             * @description energy cost per tariff
+             */
             charging_cost_by_tariff: {
                 [key: string]: number;
             };
+            /**
+             * Charging Sessions
+             * @description stays at a charger with energy to take: charging events, missed sessions
+             */
+            charging_sessions: number;
+            /**
+             * Charging Sessions Fully Served
+             * @description stays that reached their target
+             */
+            charging_sessions_fully_served: number;
             /** Currency */
             currency: string;
+            /** Demand Charge */
+            demand_charge: number;
             /** Distance Km */
             distance_km: number;
             /**
@@ -531,6 +608,8 @@ export interface components {
              * @description positive tractive energy delivered at the wheels (braking not netted)
              */
             energy_at_wheels_kwh: number;
+            /** Energy Cost */
+            energy_cost: number;
             /**
              * Energy Driven Kwh
              * @description net battery energy used driving: the sum of the trips' energy_used_kwh
@@ -542,10 +621,20 @@ export interface components {
              */
             energy_from_grid_kwh: number;
             /**
+             * Energy Requested Kwh
+             * @description per stay, its charge target less the battery's energy on arrival
+             */
+            energy_requested_kwh: number;
+            /**
              * Energy To Battery Kwh
              * @description stored into batteries: grid energy less charger and battery losses
              */
             energy_to_battery_kwh: number;
+            /**
+             * Energy Unmet Kwh
+             * @description requested but not stored by departure
+             */
+            energy_unmet_kwh: number;
             /** Feasible */
             feasible: boolean;
             /**
@@ -570,6 +659,15 @@ export interface components {
             /** Peak Site Kw */
             peak_site_kw: {
                 [key: string]: number;
+            };
+            /**
+             * Site Limit Respected
+             * @description no site drew above its limit (only `uncontrolled` ignores limits)
+             */
+            site_limit_respected: boolean;
+            /** Sites */
+            sites: {
+                [key: string]: components["schemas"]["SiteKpis"];
             };
             /** Stranded Trips */
             stranded_trips: number;
@@ -615,6 +713,11 @@ export interface components {
              * @description the envelope's shape; see fleetsim.models.versions
              */
             schema_version: number;
+            /**
+             * Sessions
+             * @description the request's charging sessions
+             */
+            sessions: components["schemas"]["SessionResult"][];
             /** Strategy */
             strategy: string;
             /** Time Series Resolution S */
@@ -726,6 +829,8 @@ export interface components {
             schedule?: components["schemas"]["Trip-Output"][];
             /** Schedule Csv */
             schedule_csv?: string | null;
+            /** Sessions */
+            sessions?: components["schemas"]["ChargingSession"][];
             /**
              * Step S
              * @default 300
@@ -736,7 +841,7 @@ export interface components {
              * @default greedy
              * @enum {string}
              */
-            strategy?: "greedy" | "balanced" | "time_of_use";
+            strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled";
             /**
              * Time Series Resolution S
              * @default 300
@@ -748,6 +853,56 @@ export interface components {
              *     }
              */
             weather?: components["schemas"]["Weather"];
+        };
+        /**
+         * SessionResult
+         * @description One requested charging session and what it got.
+         */
+        SessionResult: {
+            /**
+             * Arrival
+             * Format: date-time
+             */
+            arrival: string;
+            /**
+             * Charger Id
+             * @description the charger it plugged into; None: no port
+             */
+            charger_id: string | null;
+            /**
+             * Departure
+             * Format: date-time
+             */
+            departure: string;
+            /**
+             * Energy Delivered Kwh
+             * @description stored in the battery
+             */
+            energy_delivered_kwh: number;
+            /**
+             * Energy Requested Kwh
+             * @description to store in the battery
+             */
+            energy_requested_kwh: number;
+            /** Energy Unmet Kwh */
+            energy_unmet_kwh: number;
+            /** Plugged In */
+            plugged_in: string | null;
+            /**
+             * Session Index
+             * @description its place in the request's sessions, from 0
+             */
+            session_index: number;
+            /** Site */
+            site: string;
+            /** Soc Arrival */
+            soc_arrival: number;
+            /** Soc Departure */
+            soc_departure: number;
+            /** Vehicle Id */
+            vehicle_id: string;
+            /** Vehicle Type */
+            vehicle_type: string;
         };
         /**
          * SimulationRequest
@@ -805,6 +960,11 @@ export interface components {
              */
             schedule_add?: components["schemas"]["Trip-Input"][];
             /**
+             * Sessions
+             * @description charging sessions; replace the scenario's (CLI: --sessions FILE.csv)
+             */
+            sessions?: components["schemas"]["ChargingSession"][] | null;
+            /**
              * Set
              * @description parameter path -> value, applied last: `sites.<id>.<field>`, `chargers.<id>.<field>`, `vehicles.<id>.<field>` (nested fields by dots, e.g. `vehicles.large_van.hvac.max_kw`), `tariffs.<id>.<field>`, `routes.<id>.<field>`, `fleet.<vehicle_id>.<field>`, or a scenario field (`strategy`, `step_s`, `weather.ambient_c`, `horizon.days`, `horizon.start`, ...)
              */
@@ -819,7 +979,7 @@ export interface components {
             /** Step S */
             step_s?: number | null;
             /** Strategy */
-            strategy?: ("greedy" | "balanced" | "time_of_use") | null;
+            strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled") | null;
             /**
              * Tariffs
              * @description tariffs entries (see GET /v1/config/tariffs): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
@@ -848,6 +1008,51 @@ export interface components {
             time_series_data: components["schemas"]["TimeSeriesPoint"][];
             /** Trips */
             trips: components["schemas"]["TripResult"][];
+        };
+        /**
+         * SiteKpis
+         * @description One site's bill and grid load; energy kWh, power kW, cost in the tariff currency.
+         */
+        SiteKpis: {
+            /**
+             * Demand Charge
+             * @description the site tariff's demand_charge_per_kw x each billing month's peak 15-minute average, prorated by the share of the month the horizon covers
+             */
+            demand_charge: number;
+            /**
+             * Energy Above Limit Kwh
+             * @description energy drawn above the limit
+             */
+            energy_above_limit_kwh: number;
+            /**
+             * Energy Cost
+             * @description energy at each step's price
+             */
+            energy_cost: number;
+            /** Energy From Grid Kwh */
+            energy_from_grid_kwh: number;
+            /**
+             * Max Overshoot Kw
+             * @description largest load above the limit
+             */
+            max_overshoot_kw: number;
+            /**
+             * Peak 15Min Kw
+             * @description highest 15-minute average load (local quarters)
+             */
+            peak_15min_kw: number;
+            /**
+             * Peak Kw
+             * @description highest step load
+             */
+            peak_kw: number;
+            /** Site Power Limit Kw */
+            site_power_limit_kw: number | null;
+            /**
+             * Steps Above Limit
+             * @description steps whose load exceeds the limit
+             */
+            steps_above_limit: number;
         };
         /** SiteLoadPoint */
         SiteLoadPoint: {
@@ -892,7 +1097,7 @@ export interface components {
              * State
              * @enum {string}
              */
-            state: "parked" | "driving" | "charging" | "plugged" | "waiting" | "stranded";
+            state: "parked" | "driving" | "charging" | "plugged" | "waiting" | "stranded" | "away";
             /**
              * T
              * Format: date-time

@@ -35,9 +35,11 @@ from fleetsim.config.paths import (
 )
 from fleetsim.config.references import (
     Located,
+    fleet_target_problems,
     infrastructure_problems,
     scenario_problems,
     schedule_csv_rows,
+    session_problems,
 )
 from fleetsim.config.routes import route_profile
 from fleetsim.config.schedule_csv import ScheduleRows, parse_schedule_csv
@@ -59,6 +61,7 @@ SCENARIO_FIELDS = (
     "fleet",
     "schedule",
     "default_depot",
+    "sessions",
     "weather",
     "strategy",
     "step_s",
@@ -243,7 +246,8 @@ def _edited_scenario(
     problems: list[ConfigProblem],
 ) -> Scenario:
     """Phase 3: the scenario with the request's fields and scenario paths, its schedule CSV
-    merged, `fleet_add` and `schedule_add` appended, fleet paths set, references checked."""
+    merged, `fleet_add` and `schedule_add` appended, fleet paths set, references (sessions
+    and charge targets included) checked."""
     update: dict[str, Any] = {
         name: getattr(request, name)
         for name in SCENARIO_FIELDS
@@ -283,6 +287,17 @@ def _edited_scenario(
         *(Located(t, in_request, f"schedule_add[{i}]") for i, t in enumerate(request.schedule_add)),
     ]
     fleet = _fleet_with_paths(fleet, fleet_paths, problems)
+    sessions_where = in_request if request.sessions is not None else in_scenario
+    problems += fleet_target_problems(fleet, inputs.vehicles)
+    problems += session_problems(
+        [Located(s, sessions_where, f"sessions[{i}]") for i, s in enumerate(scenario.sessions)],
+        fleet_ids={v.item.id for v in fleet},
+        vehicle_ids=inputs.vehicles.keys(),
+        vehicles=inputs.vehicles,
+        site_ids=inputs.sites.keys(),
+        charger_ids=inputs.chargers.keys(),
+        chargers=inputs.chargers,
+    )
     problems += scenario_problems(
         scenario,
         fleet,
@@ -354,7 +369,7 @@ def _digested(
     catalogue: Catalogue,
 ) -> ResolvedRequest:
     """Phase 5: keep what the scenario uses and digest each input (the lineage)."""
-    used_vehicles = {v.type for v in scenario.fleet}
+    used_vehicles = {v.type for v in scenario.fleet} | {s.vehicle_type for s in scenario.sessions}
     kept_vehicles = _sorted({i: inputs.vehicles[i] for i in used_vehicles})
     kept: dict[str, Mapping[str, BaseModel]] = {
         "vehicle": kept_vehicles,

@@ -47,13 +47,21 @@ class TariffWindow(Strict):
 
 
 class Tariff(Strict):
-    """Energy price: the first matching window wins, otherwise `default_price_per_kwh`."""
+    """Energy price: the first matching window wins, otherwise `default_price_per_kwh`; a
+    site's tariff may add a demand charge on the site's peak."""
 
     id: Identifier
     name: str = ""
     currency: str = Field("EUR", min_length=3, max_length=3)
     default_price_per_kwh: float = Field(ge=0.0, le=100.0)
     windows: list[TariffWindow] = Field(default_factory=list)
+    demand_charge_per_kw: float = Field(
+        0.0,
+        ge=0.0,
+        le=10_000.0,
+        description="per kW of the site's highest 15-minute average load in a billing "
+        "(calendar) month; applies where the tariff is a site's",
+    )
 
 
 class SiteSpec(Strict):

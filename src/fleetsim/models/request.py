@@ -7,7 +7,14 @@ from pydantic import ConfigDict, Field, JsonValue, StringConstraints
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import Identifier
-from fleetsim.models.scenario import FleetVehicle, Horizon, Strategy, Trip, Weather
+from fleetsim.models.scenario import (
+    ChargingSession,
+    FleetVehicle,
+    Horizon,
+    Strategy,
+    Trip,
+    Weather,
+)
 
 FLEET_NAMESPACE = UUID("6f1c2a52-4a3e-5b8e-9d7a-2f0e8c1d4b90")
 """uuid5 namespace for the fleet id of a scenario when a request gives none."""
@@ -61,6 +68,9 @@ class SimulationRequest(Strict):
     )
     default_depot: Identifier | None = Field(
         None, description="depot of vehicles a schedule CSV adds to the fleet"
+    )
+    sessions: list[ChargingSession] | None = Field(
+        None, description="charging sessions; replace the scenario's (CLI: --sessions FILE.csv)"
     )
     weather: Weather | None = None
     strategy: Strategy | None = None

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 FLOAT_DECIMALS = 4
 """Every float in a serialised result is rounded to this many decimal places."""
 
-VehicleState = Literal["parked", "driving", "charging", "plugged", "waiting", "stranded"]
-"""`plugged`: holds a port without drawing power; `waiting`: queued for a port."""
+VehicleState = Literal["parked", "driving", "charging", "plugged", "waiting", "stranded", "away"]
+"""`plugged`: holds a port without drawing power; `waiting`: queued for a port; `away`: a
+session vehicle outside its sessions."""
 
 
 class Result(BaseModel):
@@ -35,6 +36,23 @@ class Counts(Result):
     trips: int
 
 
+class SiteKpis(Result):
+    """One site's bill and grid load; energy kWh, power kW, cost in the tariff currency."""
+
+    energy_from_grid_kwh: float
+    energy_cost: float = Field(description="energy at each step's price")
+    demand_charge: float = Field(
+        description="the site tariff's demand_charge_per_kw x each billing month's peak "
+        "15-minute average, prorated by the share of the month the horizon covers"
+    )
+    peak_kw: float = Field(description="highest step load")
+    peak_15min_kw: float = Field(description="highest 15-minute average load (local quarters)")
+    site_power_limit_kw: float | None
+    steps_above_limit: int = Field(description="steps whose load exceeds the limit")
+    max_overshoot_kw: float = Field(description="largest load above the limit")
+    energy_above_limit_kwh: float = Field(description="energy drawn above the limit")
+
+
 class Kpis(Result):
     """Fleet-level answers; energy is kWh, cost in the tariff currency, power kW."""
 
@@ -53,14 +71,28 @@ class Kpis(Result):
     )
     distance_km: float
     kwh_per_km: float = Field(description="net battery energy per km driven")
-    charging_cost: float
-    charging_cost_by_tariff: dict[str, float]
+    charging_cost: float = Field(description="energy_cost + demand_charge: the whole bill")
+    energy_cost: float
+    demand_charge: float
+    charging_cost_by_tariff: dict[str, float] = Field(description="energy cost per tariff")
     currency: str
     peak_site_kw: dict[str, float]
+    sites: dict[str, SiteKpis]
+    site_limit_respected: bool = Field(
+        description="no site drew above its limit (only `uncontrolled` ignores limits)"
+    )
     charger_utilisation: dict[str, float] = Field(description="port-time in use, 0-1")
     mean_wait_s: float = Field(description="over charging events and missed sessions")
     max_wait_s: float
     missed_charging_sessions: int = Field(description="left a charger queue without a port")
+    charging_sessions: int = Field(
+        description="stays at a charger with energy to take: charging events, missed sessions"
+    )
+    charging_sessions_fully_served: int = Field(description="stays that reached their target")
+    energy_requested_kwh: float = Field(
+        description="per stay, its charge target less the battery's energy on arrival"
+    )
+    energy_unmet_kwh: float = Field(description="requested but not stored by departure")
 
 
 class VehicleSummary(Result):
@@ -81,6 +113,24 @@ class VehicleSummary(Result):
     stranded_trips: int
 
 
+class SessionResult(Result):
+    """One requested charging session and what it got."""
+
+    session_index: int = Field(description="its place in the request's sessions, from 0")
+    vehicle_id: str
+    vehicle_type: str
+    site: str
+    charger_id: str | None = Field(description="the charger it plugged into; None: no port")
+    arrival: datetime
+    departure: datetime
+    plugged_in: datetime | None
+    energy_requested_kwh: float = Field(description="to store in the battery")
+    energy_delivered_kwh: float = Field(description="stored in the battery")
+    energy_unmet_kwh: float
+    soc_arrival: float
+    soc_departure: float
+
+
 class Metadata(Result):
     schema_version: int = Field(description="the envelope's shape; see fleetsim.models.versions")
     model_version: str = Field(description="the simulation code's results version")
@@ -94,6 +144,7 @@ class Metadata(Result):
     counts: Counts
     kpis: Kpis
     vehicles: list[VehicleSummary]
+    sessions: list[SessionResult] = Field(description="the request's charging sessions")
     warnings: list[str]
     lineage: dict[str, dict[str, str]]
     time_series_resolution_s: int
@@ -141,6 +192,9 @@ class ChargingEvent(Result):
     arrived: datetime = Field(description="joined the charger queue")
     plugged_in: datetime = Field(description="got a port; plugged_in - arrived is the wait")
     end: datetime = Field(description="left the port: full, departing or end of the run")
+    energy_requested_kwh: float = Field(
+        description="its charge target less the battery's energy when plugged in"
+    )
     energy_from_grid_kwh: float = Field(description="drawn from the grid")
     energy_to_battery_kwh: float = Field(description="stored into the battery")
     soc_start: float = Field(description="SoC when plugged in")

@@ -1,4 +1,4 @@
-"""Scenarios: fleet, schedule, horizon, weather and strategy."""
+"""Scenarios: fleet, schedule, charging sessions, horizon, weather and strategy."""
 
 from datetime import date, time
 from typing import Annotated, Literal
@@ -7,9 +7,10 @@ from pydantic import AwareDatetime, Field, model_validator
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import ALL_WEEKDAYS, Identifier, Weekdays
-from fleetsim.models.vehicle import Fraction
+from fleetsim.models.vehicle import Fraction, VehicleSpec
 
-Strategy = Literal["greedy", "balanced", "time_of_use"]
+Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrolled"]
+"""How plugged vehicles charge; see `fleetsim.simulation.strategies` for each rule."""
 
 
 class Horizon(Strict):
@@ -33,12 +34,15 @@ class Weather(Strict):
 
 
 class FleetVehicle(Strict):
-    """One vehicle of the fleet: its type, home depot site and starting SoC."""
+    """One vehicle of the fleet: its type, home depot site, starting SoC and charge target."""
 
     id: Identifier
     type: Identifier
     depot: Identifier
-    initial_soc: Fraction | None = Field(None, description="defaults to the type's soc_max")
+    initial_soc: Fraction | None = Field(None, description="defaults to its target_soc")
+    target_soc: Fraction | None = Field(
+        None, description="SoC its charging stops at; defaults to the type's soc_max"
+    )
 
 
 class Trip(Strict):
@@ -51,6 +55,66 @@ class Trip(Strict):
     dates: list[date] | None = Field(None, description="if given, only these dates")
 
 
+class ChargingSession(Strict):
+    """A vehicle at a charger from `arrival` to `departure`, asking for `energy_kwh` or to reach
+    `target_soc`, as charge-point logs record it. Outside its sessions the vehicle is away."""
+
+    vehicle_id: Identifier | None = Field(
+        None, description="sessions naming the same vehicle are one vehicle; none: its own"
+    )
+    vehicle_type: Identifier
+    site: Identifier | None = Field(None, description="any free port of the site")
+    charger_id: Identifier | None = Field(None, description="only this charger")
+    arrival: AwareDatetime
+    departure: AwareDatetime
+    energy_kwh: float | None = Field(
+        None, gt=0.0, le=2_000.0, description="energy to store in the battery"
+    )
+    target_soc: Fraction | None = Field(None, description="SoC to reach, instead of energy_kwh")
+    initial_soc: Fraction | None = Field(
+        None,
+        description="SoC on arrival; defaults to just room for energy_kwh below the type's "
+        "soc_max, or with target_soc to the type's reserve_soc",
+    )
+
+    @model_validator(mode="after")
+    def _one_place_one_ask(self) -> "ChargingSession":
+        if (self.site is None) == (self.charger_id is None):
+            raise ValueError("give site or charger_id, not both or neither")
+        if (self.energy_kwh is None) == (self.target_soc is None):
+            raise ValueError("give energy_kwh or target_soc, not both or neither")
+        if self.departure <= self.arrival:
+            raise ValueError("departure must be after arrival")
+        if (
+            self.target_soc is not None
+            and self.initial_soc is not None
+            and self.initial_soc >= self.target_soc
+        ):
+            raise ValueError("initial_soc must be below target_soc")
+        return self
+
+    def energy_window_kwh(self, spec: VehicleSpec) -> tuple[float, float]:
+        """Battery energy on arrival and the energy the session charges to, for its type."""
+        capacity = spec.battery_usable_kwh
+        if self.target_soc is not None:
+            arrival_soc = spec.reserve_soc if self.initial_soc is None else self.initial_soc
+            return arrival_soc * capacity, self.target_soc * capacity
+        energy = float(self.energy_kwh or 0.0)
+        if self.initial_soc is None:
+            return spec.soc_max * capacity - energy, spec.soc_max * capacity
+        return self.initial_soc * capacity, self.initial_soc * capacity + energy
+
+
+def session_vehicle_ids(sessions: list[ChargingSession]) -> list[str]:
+    """Each session's vehicle: its `vehicle_id`, else `session_<n>` (n from 1, in list order,
+    zero-padded so the ids sort in that order)."""
+    width = len(str(len(sessions)))
+    return [
+        s.vehicle_id if s.vehicle_id is not None else f"session_{n:0{width}d}"
+        for n, s in enumerate(sessions, start=1)
+    ]
+
+
 class Scenario(Strict):
     """A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`."""
 
@@ -61,6 +125,7 @@ class Scenario(Strict):
     fleet: list[FleetVehicle] = Field(default_factory=list)
     schedule: list[Trip] = Field(default_factory=list)
     schedule_csv: str | None = None
+    sessions: list[ChargingSession] = Field(default_factory=list)
     default_depot: Identifier | None = Field(None, description="depot of CSV-only vehicles")
     weather: Weather = Weather()
     strategy: Strategy = "greedy"

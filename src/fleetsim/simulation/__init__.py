@@ -1,6 +1,7 @@
 """The pure fleet simulation core: schedule, energy reuse, charging, strategies, KPIs."""
 
 from fleetsim.models import CanonicalResult, ResolvedRequest
+from fleetsim.models.scenario import session_vehicle_ids
 from fleetsim.simulation.envelope import build_result
 from fleetsim.simulation.fleet import FleetRun, simulate_fleet
 
@@ -15,18 +16,24 @@ def _horizon_steps(resolved: ResolvedRequest) -> int:
     return -(-scenario.horizon.days * 86_400 // scenario.step_s)
 
 
+def _vehicle_count(resolved: ResolvedRequest) -> int:
+    """Fleet vehicles and session vehicles."""
+    scenario = resolved.scenario
+    return len(scenario.fleet) + len(set(session_vehicle_ids(scenario.sessions)))
+
+
 def series_point_count(resolved: ResolvedRequest) -> int:
     """Rows of `time_series_data` (at the requested resolution, before any coarsening) plus
     `site_load`: what doors compare with `max_points` to refuse runs too large to return."""
     scenario = resolved.scenario
     steps = _horizon_steps(resolved)
     every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
-    return -(-steps // every) * len(scenario.fleet) + steps * len(resolved.sites)
+    return -(-steps // every) * _vehicle_count(resolved) + steps * len(resolved.sites)
 
 
 def vehicle_steps(resolved: ResolvedRequest) -> int:
     """The simulation's work: time steps times vehicles (an empty fleet still steps)."""
-    return _horizon_steps(resolved) * max(1, len(resolved.scenario.fleet))
+    return _horizon_steps(resolved) * max(1, _vehicle_count(resolved))
 
 
 __all__ = ["FleetRun", "series_point_count", "simulate", "simulate_fleet", "vehicle_steps"]

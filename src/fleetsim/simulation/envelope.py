@@ -14,11 +14,23 @@ from fleetsim.models import (
     ResolvedRequest,
     VehicleSummary,
 )
-from fleetsim.models.result import Counts, HorizonSummary, canonical_data, rounded_floats
+from fleetsim.models.result import (
+    Counts,
+    HorizonSummary,
+    SessionResult,
+    SiteKpis,
+    canonical_data,
+    rounded_floats,
+)
 from fleetsim.models.versions import MODEL_VERSION, SCHEMA_VERSION
-from fleetsim.simulation.fleet import STATE_CODES, FleetRun
+from fleetsim.simulation.fleet import FULL_TOLERANCE_KWH, STATE_CODES, FleetRun
+from fleetsim.simulation.tariffs import demand_charges
 
 _DATETIMES = TypeAdapter(list[datetime])
+SERVED_TOLERANCE_KWH = 10 * FULL_TOLERANCE_KWH
+"""A stay that stored this close to what it asked for was fully served."""
+OVERSHOOT_TOLERANCE_KW = 1e-6
+"""Site load above its limit by more than this is a violation (not rounding)."""
 
 
 def _json_times(start: datetime, seconds: NDArray[Any]) -> list[str]:
@@ -79,6 +91,11 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     cost_by_row = np.bincount(
         run.charger_price_row[ev_charger], weights=events["cost"], minlength=len(run.prices.names)
     )
+    sites = _site_kpis(resolved, run)
+    requested = np.concatenate([events["energy_requested_kwh"], run.missed_requested_kwh])
+    delivered = np.concatenate([events["energy_to_battery_kwh"], np.zeros(len(run.missed_wait_s))])
+    energy_cost = float(events["cost"].sum())
+    demand_charge = sum(site.demand_charge for site in sites.values())
     busy_s = np.bincount(
         ev_charger,
         weights=events["end_s"] - events["plugged_in_s"],
@@ -98,15 +115,16 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         energy_at_wheels_kwh=float(run.trip_wheel_kwh.sum()),
         distance_km=total_km,
         kwh_per_km=_safe_ratio(total_driven, total_km),
-        charging_cost=float(events["cost"].sum()),
+        charging_cost=energy_cost + demand_charge,
+        energy_cost=energy_cost,
+        demand_charge=demand_charge,
         charging_cost_by_tariff={
             name: float(cost_by_row[i]) for i, name in enumerate(run.prices.names)
         },
         currency=run.prices.currency,
-        peak_site_kw={
-            site: float(run.site_load_kw[:, i].max()) if run.n_steps else 0.0
-            for i, site in enumerate(index.site_ids)
-        },
+        peak_site_kw={site_id: site.peak_kw for site_id, site in sites.items()},
+        sites=sites,
+        site_limit_respected=not any(site.steps_above_limit for site in sites.values()),
         charger_utilisation={
             cid: _safe_ratio(float(busy_s[i]), float(run.charger_ports[i] * span_s))
             for i, cid in enumerate(index.charger_ids)
@@ -114,6 +132,10 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         mean_wait_s=float(waits.mean()) if len(waits) else 0.0,
         max_wait_s=float(waits.max()) if len(waits) else 0.0,
         missed_charging_sessions=len(run.missed_wait_s),
+        charging_sessions=len(requested),
+        charging_sessions_fully_served=int((delivered >= requested - SERVED_TOLERANCE_KWH).sum()),
+        energy_requested_kwh=float(requested.sum()),
+        energy_unmet_kwh=float(np.maximum(requested - delivered, 0.0).sum()),
     )
     metadata = Metadata(
         schema_version=SCHEMA_VERSION,
@@ -134,6 +156,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         ),
         kpis=kpis,
         vehicles=vehicles,
+        sessions=_sessions(resolved, run),
         warnings=run.warnings + _trip_warnings(run),
         lineage={"inputs": dict(sorted(resolved.lineage.items()))},
         time_series_resolution_s=run.sample_every * run.step_s,
@@ -148,6 +171,72 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
             "charging_events": _events(run, start),
         },
     )
+
+
+def _site_kpis(resolved: ResolvedRequest, run: FleetRun) -> dict[str, SiteKpis]:
+    """Each site's grid energy, bill (energy and demand charge) and load against its limit."""
+    index, events, step_h = run.index, run.events, run.step_s / 3600.0
+    n_sites = len(index.site_ids)
+    event_site = run.charger_site[events["charger"].astype(np.intp)]
+    grid_kwh = np.bincount(event_site, weights=events["energy_from_grid_kwh"], minlength=n_sites)
+    cost = np.bincount(event_site, weights=events["cost"], minlength=n_sites)
+    tariffs = [resolved.sites[s].tariff for s in index.site_ids]
+    demand = demand_charges(
+        run.site_load_kw,
+        resolved.scenario.horizon.start,
+        run.step_s,
+        resolved.scenario.horizon.days,
+        np.array([resolved.tariffs[t].demand_charge_per_kw if t else 0.0 for t in tariffs]),
+    )
+    over_kw = np.maximum(run.site_load_kw - run.site_limit_kw, 0.0)
+    above = over_kw > OVERSHOOT_TOLERANCE_KW
+    return {
+        site: SiteKpis(
+            energy_from_grid_kwh=float(grid_kwh[i]),
+            energy_cost=float(cost[i]),
+            demand_charge=float(demand.charge[i]),
+            peak_kw=float(run.site_load_kw[:, i].max()) if run.n_steps else 0.0,
+            peak_15min_kw=float(demand.peak_15min_kw[i]),
+            site_power_limit_kw=resolved.sites[site].site_power_limit_kw,
+            steps_above_limit=int(above[:, i].sum()),
+            max_overshoot_kw=float(over_kw[:, i].max()) if run.n_steps else 0.0,
+            energy_above_limit_kwh=float(over_kw[:, i].sum() * step_h),
+        )
+        for i, site in enumerate(index.site_ids)
+    }
+
+
+def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
+    """Each of the request's sessions inside the horizon: what it asked and what it got."""
+    start, index = resolved.scenario.horizon.start, run.index
+    capacity = run.capacity_kwh[run.session_vehicle]
+    requested = (run.session_target_kwh - run.session_arrival_kwh).tolist()
+    delivered = (run.session_departure_kwh - run.session_arrival_kwh).tolist()
+    soc_arrival = (run.session_arrival_kwh / capacity).tolist()
+    soc_departure = (run.session_departure_kwh / capacity).tolist()
+    plugged_s = run.session_plugged_in_s.tolist()
+    arrival_s, departure_s = run.session_arrival_s.tolist(), run.session_departure_s.tolist()
+    chargers = run.session_charger.tolist()
+    sites = run.session_site.tolist()
+    sources = run.session_source.tolist()
+    return [
+        SessionResult(
+            session_index=sources[i],
+            vehicle_id=index.vehicle_ids[vehicle],
+            vehicle_type=index.vehicle_types[vehicle],
+            site=index.site_ids[sites[i]],
+            charger_id=index.charger_ids[chargers[i]] if chargers[i] >= 0 else None,
+            arrival=start + timedelta(seconds=arrival_s[i]),
+            departure=start + timedelta(seconds=departure_s[i]),
+            plugged_in=None if np.isnan(plugged_s[i]) else start + timedelta(seconds=plugged_s[i]),
+            energy_requested_kwh=requested[i],
+            energy_delivered_kwh=delivered[i],
+            energy_unmet_kwh=max(requested[i] - delivered[i], 0.0),
+            soc_arrival=soc_arrival[i],
+            soc_departure=soc_departure[i],
+        )
+        for i, vehicle in enumerate(run.session_vehicle.tolist())
+    ]
 
 
 def _trip_warnings(run: FleetRun) -> list[str]:
@@ -227,6 +316,7 @@ def _events(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
         "arrived": _json_times(start, col["arrived_s"]),
         "plugged_in": _json_times(start, col["plugged_in_s"]),
         "end": _json_times(start, col["end_s"]),
+        "energy_requested_kwh": rounded_floats(col["energy_requested_kwh"].tolist()),
         "energy_from_grid_kwh": rounded_floats(col["energy_from_grid_kwh"].tolist()),
         "energy_to_battery_kwh": rounded_floats(col["energy_to_battery_kwh"].tolist()),
         "soc_start": rounded_floats(col["soc_start"].tolist()),

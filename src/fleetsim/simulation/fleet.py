@@ -1,5 +1,11 @@
 """The fleet model: a loop over time steps, vectorised over vehicles, ports and sites.
 
+A step (`run_step`) is a short list of named phases over one `FleetState`: vehicles back from
+trips park, trips and sessions leave, sessions arrive, vehicles drive, queued vehicles take
+free ports, plugged vehicles charge, the state is sampled. After it, a stretch in which
+nothing can change is jumped in one go (`skip_idle`). The strategy's rules come from
+`STRATEGIES`; no phase knows a strategy by name.
+
 Times are quantised to `step_s`: a vehicle leaves its charger at the start of the step that
 holds its departure and plugs in at the first step boundary after it arrives; a charge that
 completes inside a step ends at its exact time.
@@ -11,12 +17,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from fleetsim.models import ResolvedRequest
+from fleetsim.models import FleetVehicle, ResolvedRequest
 from fleetsim.models.result import VehicleState
-from fleetsim.simulation.chargers import charger_arrays
-from fleetsim.simulation.ports import assign_ports
+from fleetsim.simulation.chargers import ChargerArrays, charger_arrays
+from fleetsim.simulation.ports import assign_ports as match_ports
 from fleetsim.simulation.schedule import horizon_seconds
-from fleetsim.simulation.strategies import STRATEGIES, ChargeDemand
+from fleetsim.simulation.sessions import SessionPlan, plan_sessions, session_fleet
+from fleetsim.simulation.strategies import (
+    STRATEGIES,
+    ChargeDemand,
+    ChargingRule,
+    grant_site_power_kw,
+)
 from fleetsim.simulation.tariffs import PriceTable, charger_price_rows
 from fleetsim.simulation.trip_energy import stranded_position_km
 from fleetsim.simulation.trip_plan import TripPlan, plan_trips
@@ -32,10 +44,13 @@ STATE_CODES: tuple[VehicleState, ...] = (
     "plugged",
     "waiting",
     "stranded",
+    "away",
 )
-PARKED, DRIVING, CHARGING, PLUGGED, WAITING, STRANDED = range(6)
+PARKED, DRIVING, CHARGING, PLUGGED, WAITING, STRANDED, AWAY = range(7)
 ON_ROAD = -2
 """`place` of a vehicle on a trip; -1 is a dwell place with no charger in reach."""
+AWAY_PLACE = -3
+"""`place` of a session vehicle outside its sessions."""
 
 
 @dataclass(frozen=True)
@@ -73,12 +88,102 @@ EVENT_COLUMNS = (
     "arrived_s",
     "plugged_in_s",
     "end_s",
+    "energy_requested_kwh",
     "energy_from_grid_kwh",
     "energy_to_battery_kwh",
     "soc_start",
     "soc_end",
     "cost",
 )
+
+
+@dataclass(frozen=True)
+class FleetModel:
+    """What a run reads: the fleet's arrays, the trip and session plans, prices, the
+    strategy's rule and the sampling grid. Only the plan's drive matrices change, through
+    the state that holds them."""
+
+    index: FleetIndex
+    step_s: int
+    rule: ChargingRule
+    vehicles: VehicleArrays
+    chargers: ChargerArrays
+    plan: TripPlan
+    sessions: SessionPlan
+    prices: PriceTable
+    price_row: NDArray[np.intp]
+    """Per charger, its row in `prices`."""
+    sample_every: int
+    n_samples: int
+    next_busy_step: NDArray[np.intp]
+    """Per step k (0..n_steps), the first step from k on in which a trip departs, drives or
+    arrives or a session starts or ends: between such steps only charging changes anything."""
+    session_vehicle: NDArray[np.bool_]
+    """Per vehicle: it comes only for sessions, and is away outside them."""
+    anyone_driving: NDArray[np.bool_]
+    """Per step: some vehicle drives."""
+    stranded_below_kwh: NDArray[np.float64]
+    """Per vehicle: driving below this strands it (its reserve, less rounding)."""
+    takes_dc: NDArray[np.bool_]
+    takes_ac: NDArray[np.bool_]
+    warnings: list[str]
+
+    @property
+    def step_h(self) -> float:
+        return self.step_s / 3600.0
+
+
+@dataclass
+class FleetState:
+    """Everything the phases change. Per-vehicle arrays are in fleet order; `event_*` hold the
+    charging event each plugged vehicle is in; the rest gathers the run's outputs."""
+
+    energy_kwh: NDArray[np.float64]
+    target_kwh: NDArray[np.float64]
+    place: NDArray[np.intp]
+    """Site it dwells at (-1: no charger in reach), ON_ROAD or AWAY_PLACE."""
+    plugged: NDArray[np.intp]
+    """Charger it holds a port of, or -1."""
+    pinned_charger: NDArray[np.intp]
+    """The only charger its session may use, or -1."""
+    arrival_step: NDArray[np.intp]
+    stranded: NDArray[np.bool_]
+    waiting: NDArray[np.bool_]
+    can_charge: NDArray[np.bool_]
+    """Dwelling where a charger it can use is in reach."""
+    current_trip: NDArray[np.intp]
+    current_session: NDArray[np.intp]
+    next_departure: NDArray[np.intp]
+    odometer_km: NDArray[np.float64]
+    min_soc: NDArray[np.float64]
+    battery_kw: NDArray[np.float64]
+    """Battery power from charging in the current step."""
+    event_arrived_s: NDArray[np.float64]
+    event_plugged_in_s: NDArray[np.float64]
+    event_soc: NDArray[np.float64]
+    event_requested_kwh: NDArray[np.float64]
+    event_from_grid_kwh: NDArray[np.float64]
+    event_to_battery_kwh: NDArray[np.float64]
+    event_cost: NDArray[np.float64]
+    drive_kwh: NDArray[np.float64]
+    """[step, vehicle] battery energy still to drive: the plan's matrix, which the run owns
+    and the state changes (stranding clears the rest of a trip)."""
+    drive_km: NDArray[np.float64]
+    trip_start_kwh: NDArray[np.float64]
+    trip_end_kwh: NDArray[np.float64]
+    trip_stranded: NDArray[np.bool_]
+    session_departure_kwh: NDArray[np.float64]
+    session_plugged_in_s: NDArray[np.float64]
+    """NaN until the session gets a port."""
+    session_charger: NDArray[np.intp]
+    site_load_kw: NDArray[np.float64]
+    series_soc: NDArray[np.float64]
+    series_odometer_km: NDArray[np.float64]
+    series_state: NDArray[np.int8]
+    series_power_kw: NDArray[np.float64]
+    events: EventLog = field(default_factory=EventLog)
+    missed_wait_s: list[NDArray[np.float64]] = field(default_factory=list)
+    missed_requested_kwh: list[NDArray[np.float64]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -93,6 +198,9 @@ class FleetRun:
     warnings: list[str]
     prices: PriceTable
     charger_price_row: NDArray[np.intp]
+    charger_site: NDArray[np.intp]
+    site_capped: bool
+    """The strategy keeps every site within its limit."""
     trip_vehicle: NDArray[np.intp]
     trip_route: NDArray[np.intp]
     trip_departure_s: NDArray[np.float64]
@@ -108,6 +216,19 @@ class FleetRun:
     trip_shortfall_kwh: NDArray[np.float64]
     events: dict[str, NDArray[np.float64]]
     missed_wait_s: NDArray[np.float64]
+    missed_requested_kwh: NDArray[np.float64]
+    session_source: NDArray[np.intp]
+    session_vehicle: NDArray[np.intp]
+    session_site: NDArray[np.intp]
+    session_charger: NDArray[np.intp]
+    """The charger it plugged into, or -1."""
+    session_arrival_s: NDArray[np.float64]
+    session_departure_s: NDArray[np.float64]
+    session_plugged_in_s: NDArray[np.float64]
+    session_arrival_kwh: NDArray[np.float64]
+    session_target_kwh: NDArray[np.float64]
+    session_departure_kwh: NDArray[np.float64]
+    capacity_kwh: NDArray[np.float64]
     soc_start: NDArray[np.float64]
     soc_end: NDArray[np.float64]
     min_soc: NDArray[np.float64]
@@ -120,12 +241,12 @@ class FleetRun:
     series_power_kw: NDArray[np.float64]
 
 
-def sample_interval_steps(resolved: ResolvedRequest) -> tuple[int, int, bool]:
+def sample_interval_steps(resolved: ResolvedRequest, n_vehicles: int) -> tuple[int, int, bool]:
     """Steps between time-series samples, sample count, and whether `max_points` coarsened it."""
     scenario = resolved.scenario
     steps = -(-horizon_seconds(scenario) // scenario.step_s)
     every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
-    vehicles = max(1, len(scenario.fleet))
+    vehicles = max(1, n_vehicles)
     coarsened = False
     while vehicles * -(-steps // every) > scenario.max_points and every < steps:
         every += 1
@@ -133,9 +254,8 @@ def sample_interval_steps(resolved: ResolvedRequest) -> tuple[int, int, bool]:
     return every, -(-steps // every), coarsened
 
 
-def fleet_index(resolved: ResolvedRequest) -> FleetIndex:
-    """The sorted ids every array of a run is indexed by."""
-    fleet = sorted(resolved.scenario.fleet, key=lambda v: v.id)
+def fleet_index(resolved: ResolvedRequest, fleet: list[FleetVehicle]) -> FleetIndex:
+    """The sorted ids every array of a run is indexed by; `fleet` is sorted by id."""
     return FleetIndex(
         vehicle_ids=[v.id for v in fleet],
         vehicle_types=[v.type for v in fleet],
@@ -147,278 +267,532 @@ def fleet_index(resolved: ResolvedRequest) -> FleetIndex:
     )
 
 
-def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
-    """Run the fleet over the horizon. Never raises for an infeasible fleet."""
+def fleet_model(resolved: ResolvedRequest) -> FleetModel:
+    """Everything a run of `resolved` reads: arrays, plans, prices, rule and sampling grid."""
     scenario = resolved.scenario
-    step_s = scenario.step_s
-    step_h = step_s / 3600.0
-    strategy_kw = STRATEGIES[scenario.strategy]
-    index = fleet_index(resolved)
-    fleet = sorted(scenario.fleet, key=lambda v: v.id)
+    session_vehicles = session_fleet(resolved)
+    fleet = sorted([*scenario.fleet, *session_vehicles], key=lambda v: v.id)
+    index = fleet_index(resolved, fleet)
     vehicles = vehicle_arrays(resolved, fleet, index.type_ids, index.site_ids)
     chargers = charger_arrays(
         resolved, index.charger_ids, index.site_ids, index.route_ids, vehicles
     )
     plan = plan_trips(resolved, index.vehicle_ids, index.route_ids, index.type_ids, vehicles)
-    trips, n_steps = plan.trips, plan.n_steps
-    n_vehicles, n_sites, n_chargers = len(fleet), len(index.site_ids), len(index.charger_ids)
+    sessions = plan_sessions(
+        resolved, index.vehicle_ids, index.site_ids, index.charger_ids, plan.n_steps
+    )
     prices, price_row, price_warnings = charger_price_rows(
         [resolved.chargers[c] for c in index.charger_ids],
         resolved.sites,
         resolved.tariffs,
         scenario.horizon.start,
-        step_s,
-        n_steps,
+        scenario.step_s,
+        plan.n_steps,
     )
-    every, n_samples, coarsened = sample_interval_steps(resolved)
-    warnings = plan.warnings + price_warnings
+    every, n_samples, coarsened = sample_interval_steps(resolved, len(fleet))
+    warnings = plan.warnings + sessions.warnings + price_warnings
     if coarsened:
-        warnings.append(f"time series sampled every {every * step_s} s to stay within max_points")
-    cap, target, reserve = vehicles.capacity_kwh, vehicles.target_kwh, vehicles.reserve_kwh
-    drive_kwh, drive_km, driving = plan.drive_kwh, plan.drive_km, plan.driving
-
-    # State of each vehicle; ev_* accumulate the charging event it is in.
-    energy = vehicles.initial_kwh.copy()
-    place = chargers.depot_place.copy()
-    plugged = np.full(n_vehicles, -1, dtype=np.intp)
-    arrival_step = np.zeros(n_vehicles, dtype=np.intp)
-    stranded_now = np.zeros(n_vehicles, dtype=bool)
-    waiting = np.zeros(n_vehicles, dtype=bool)
-    current_trip = np.full(n_vehicles, -1, dtype=np.intp)
-    next_departure = plan.first_departure_step.copy()
-    odometer = np.zeros(n_vehicles)
-    min_soc = energy / cap
-    inverse_cap = 1.0 / cap
-    stranded_below = reserve - FULL_TOLERANCE_KWH
-    full_from = target - FULL_TOLERANCE_KWH
-    # can_charge[v]: dwelling where a charger it can use is in reach (kept up to date on moves).
-    can_charge = (place >= 0) & chargers.can_charge_at[np.maximum(place, 0), np.arange(n_vehicles)]
-    anyone_driving: NDArray[np.bool_] = np.any(driving, axis=1)
-    charge_kw = np.zeros(n_vehicles)
-    ev_arrived, ev_plugged_in, ev_soc = (np.zeros(n_vehicles) for _ in range(3))
-    ev_from_grid, ev_to_battery, ev_cost = (np.zeros(n_vehicles) for _ in range(3))
-    trip_start_kwh = np.zeros(len(trips))
-    trip_end_kwh = np.zeros(len(trips))
-    trip_stranded = np.zeros(len(trips), dtype=bool)
-    events = EventLog()
-    missed_wait: list[NDArray[Any]] = []
-    site_load = np.zeros((n_steps, n_sites))
-    series_soc = np.zeros((n_samples, n_vehicles))
-    series_odo = np.zeros((n_samples, n_vehicles))
-    series_state = np.zeros((n_samples, n_vehicles), dtype=np.int8)
-    series_power = np.zeros((n_samples, n_vehicles))
-
-    def close_events(who: NDArray[np.intp], end_s: NDArray[np.float64] | float) -> None:
-        events.add(
-            vehicle=who,
-            charger=plugged[who],
-            arrived_s=ev_arrived[who],
-            plugged_in_s=ev_plugged_in[who],
-            end_s=np.broadcast_to(end_s, who.shape),
-            energy_from_grid_kwh=ev_from_grid[who],
-            energy_to_battery_kwh=ev_to_battery[who],
-            soc_start=ev_soc[who],
-            soc_end=energy[who] / cap[who],
-            cost=ev_cost[who],
+        warnings.append(
+            f"time series sampled every {every * scenario.step_s} s to stay within max_points"
         )
-        plugged[who] = -1
-
-    k = 0
-    while k < n_steps:
-        t_s = k * step_s
-        # Arrivals: park at the route end, or at the depot after a recovery.
-        arriving = plan.arriving(k)
-        if len(arriving):
-            veh = trips.vehicle[arriving]
-            trip_end_kwh[arriving] = energy[veh]
-            place[veh] = np.where(
-                stranded_now[veh],
-                chargers.depot_place[veh],
-                chargers.route_end_site[trips.route[arriving]],
-            )
-            can_charge[veh] = (place[veh] >= 0) & chargers.can_charge_at[
-                np.maximum(place[veh], 0), veh
-            ]
-            arrival_step[veh] = k
-            stranded_now[veh] = False
-        # Departures: unplug, give up a queue place, start the trip.
-        departing = plan.departing(k)
-        if len(departing):
-            veh = trips.vehicle[departing]
-            on_charger = veh[plugged[veh] >= 0]
-            if len(on_charger):
-                close_events(on_charger, float(t_s))
-            queued = veh[waiting[veh]]
-            if len(queued):
-                missed_wait.append(t_s - arrival_step[queued] * float(step_s))
-                waiting[queued] = False
-            place[veh] = ON_ROAD
-            can_charge[veh] = False
-            current_trip[veh] = departing
-            trip_start_kwh[departing] = energy[veh]
-            next_departure[veh] = plan.next_departure_step[departing]
-        # Driving: draw energy; a vehicle reaching its reserve is stranded for this trip.
-        energy -= drive_kwh[k]
-        np.minimum(energy, cap, out=energy)  # regen into a full battery is lost
-        odometer += drive_km[k]
-        short = driving[k] & (energy < stranded_below)
-        if short.any():
-            who = np.flatnonzero(short)
-            trip_stranded[current_trip[who]] = True
-            energy[who] = reserve[who]
-            stranded_now[who] = True
-            # It stands still until the trip's scheduled end: clear the rest of its trip.
-            span = plan.end_step[current_trip[who]] - k - 1
-            offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
-            rest = (k + 1 + offset, np.repeat(who, span))
-            drive_kwh[rest] = 0.0
-            drive_km[rest] = 0.0
-        # Queue: FCFS by arrival then vehicle id; DC first for vehicles that take DC, the
-        # best free charger of the site first; a vehicle never takes a port it cannot use.
-        want = can_charge & (plugged < 0) & (energy < full_from)
-        if want.any():
-            free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=n_chargers)
-            if free.any():
-                queue = np.flatnonzero(want)
-                queue = queue[np.lexsort((queue, arrival_step[queue], place[queue]))]
-                pools = (
-                    (chargers.dc_order, vehicles.dc_kw > 0),
-                    (chargers.ac_order, vehicles.ac_kw > 0),
-                )
-                for pool_order, takes in pools:
-                    line = queue[takes[queue] & (plugged[queue] < 0)]
-                    if not len(line) or not free[pool_order].any():
-                        continue
-                    served, charger = assign_ports(
-                        line, place[line], free, pool_order, chargers.site, n_sites
-                    )
-                    who = line[served]
-                    plugged[who] = charger[served]
-                    free -= np.bincount(charger[served], minlength=n_chargers)
-                    ev_arrived[who] = arrival_step[who] * float(step_s)
-                    ev_plugged_in[who] = float(t_s)
-                    ev_soc[who] = energy[who] / cap[who]
-                    ev_from_grid[who] = ev_to_battery[who] = ev_cost[who] = 0.0
-            waiting = want & (plugged < 0)
-        else:
-            waiting[:] = False
-        # Charging power: limits, strategy, then each site's share of its limit.
-        charge_kw.fill(0.0)
-        on = np.flatnonzero(plugged >= 0)
-        if len(on):
-            ch = plugged[on]
-            site = chargers.site[ch]
-            eta = vehicles.battery_efficiency[on]
-            inlet_limit_kw = chargers.inlet_limit_kw(ch, on, vehicles)
-            max_kw = np.minimum(inlet_limit_kw, vehicles.curve_at_kw(on, energy[on] / cap[on]))
-            want_kw = strategy_kw(
-                ChargeDemand(
-                    step=k,
-                    step_h=step_h,
-                    need_kwh=target[on] - energy[on],
-                    max_kw=max_kw,
-                    inlet_kw=inlet_limit_kw,
-                    battery_efficiency=eta,
-                    steps_to_departure=next_departure[on] - k,
-                    price_row=price_row[ch],
-                    prices=prices,
-                )
-            )
-            grid_kw = want_kw / chargers.efficiency[ch]
-            load = np.bincount(site, weights=grid_kw, minlength=n_sites)
-            limit = chargers.site_limit_kw
-            share = np.where(load > limit, limit / np.maximum(load, 1e-12), 1.0)
-            grid_kw *= share[site]
-            site_load[k] = np.minimum(load, limit)
-            inlet_kw = grid_kw * chargers.efficiency[ch]
-            to_battery_kwh = inlet_kw * eta * step_h
-            energy[on] += to_battery_kwh
-            charge_kw[on] = to_battery_kwh / step_h
-            ev_from_grid[on] += grid_kw * step_h
-            ev_to_battery[on] += to_battery_kwh
-            ev_cost[on] += grid_kw * step_h * prices.price[price_row[ch], k]
-            full = energy[on] >= full_from[on]
-            if full.any():
-                # The power it could have had at full demand sets how long the last bit took.
-                full_load = np.bincount(
-                    site, weights=max_kw / chargers.efficiency[ch], minlength=n_sites
-                )
-                full_share = np.minimum(limit / np.maximum(full_load, 1e-12), 1.0)
-                rate = np.maximum(max_kw[full] * full_share[site[full]], 1e-12)
-                spread = scenario.strategy == "balanced"
-                fraction = 1.0 if spread else np.minimum(inlet_kw[full] / rate, 1.0)
-                close_events(on[full], t_s + step_s * fraction)
-        if anyone_driving[k]:  # only driving lowers a battery
-            np.minimum(min_soc, energy * inverse_cap, out=min_soc)
-        if k % every == 0 and k < plan.horizon_steps:
-            s = k // every
-            series_soc[s] = energy * inverse_cap
-            series_odo[s] = odometer
-            series_power[s] = np.where(driving[k], -drive_kwh[k] / step_h, charge_kw)
-            state = np.full(n_vehicles, PARKED, dtype=np.int8)
-            state[waiting] = WAITING
-            state[plugged >= 0] = PLUGGED
-            state[charge_kw > 0] = CHARGING
-            state[driving[k]] = DRIVING
-            state[stranded_now] = STRANDED
-            series_state[s] = state
-        k += 1
-        if k < plan.next_busy_step[k] and not (plugged >= 0).any():
-            np.minimum(energy, cap, out=energy)
-            if not (can_charge & (energy < full_from)).any():
-                # Idle until the next trip event: nobody drives, charges or waits meanwhile,
-                # so the state stands; sample it and jump (a long night costs one step).
-                idle_until = int(plan.next_busy_step[k])
-                waiting[:] = False
-                rows = slice(-(-k // every), -(-min(idle_until, plan.horizon_steps) // every))
-                series_soc[rows] = energy * inverse_cap
-                series_odo[rows] = odometer
-                series_power[rows] = 0.0
-                series_state[rows] = np.where(stranded_now, STRANDED, PARKED)
-                k = idle_until
-
-    still_on = np.flatnonzero(plugged >= 0)
-    if len(still_on):
-        close_events(still_on, float(n_steps * step_s))
-    distance, at_km, shortfall, wheel = _trip_outcomes(
-        plan, vehicles, trip_start_kwh, trip_stranded
-    )
-    trip_cap = cap[trips.vehicle]
-    return FleetRun(
+    busy = np.zeros(plan.n_steps + 1, dtype=bool)
+    busy[np.minimum(sessions.busy_steps(), plan.n_steps)] = True
+    every_step = np.arange(plan.n_steps + 1)
+    next_session_step = np.minimum.accumulate(np.where(busy, every_step, plan.n_steps)[::-1])[::-1]
+    return FleetModel(
         index=index,
-        step_s=step_s,
-        n_steps=n_steps,
-        horizon_steps=plan.horizon_steps,
-        sample_every=every,
-        warnings=warnings,
+        step_s=scenario.step_s,
+        rule=STRATEGIES[scenario.strategy],
+        vehicles=vehicles,
+        chargers=chargers,
+        plan=plan,
+        sessions=sessions,
         prices=prices,
-        charger_price_row=price_row,
-        trip_vehicle=trips.vehicle,
-        trip_route=trips.route,
+        price_row=price_row,
+        sample_every=every,
+        n_samples=n_samples,
+        next_busy_step=np.minimum(plan.next_busy_step, next_session_step),
+        session_vehicle=np.isin(index.vehicle_ids, [v.id for v in session_vehicles]),
+        anyone_driving=np.any(plan.driving, axis=1),
+        stranded_below_kwh=vehicles.reserve_kwh - FULL_TOLERANCE_KWH,
+        takes_dc=vehicles.dc_kw > 0,
+        takes_ac=vehicles.ac_kw > 0,
+        warnings=warnings,
+    )
+
+
+def start_state(model: FleetModel) -> FleetState:
+    """Every vehicle at its depot (session vehicles away) with its initial energy."""
+    vehicles, plan, sessions = model.vehicles, model.plan, model.sessions
+    n_vehicles = len(model.index.vehicle_ids)
+    n_sites, n_trips = len(model.index.site_ids), len(plan.trips)
+    energy = vehicles.initial_kwh.copy()
+    place = model.chargers.depot_place.copy()
+    place[model.session_vehicle] = AWAY_PLACE
+    can_charge = (place >= 0) & model.chargers.can_charge_at[
+        np.maximum(place, 0), np.arange(n_vehicles)
+    ]
+
+    def zeros() -> NDArray[np.float64]:
+        return np.zeros(n_vehicles)
+
+    def none() -> NDArray[np.intp]:
+        return np.full(n_vehicles, -1, dtype=np.intp)
+
+    return FleetState(
+        energy_kwh=energy,
+        target_kwh=vehicles.target_kwh.copy(),
+        place=place,
+        plugged=none(),
+        pinned_charger=none(),
+        arrival_step=np.zeros(n_vehicles, dtype=np.intp),
+        stranded=np.zeros(n_vehicles, dtype=bool),
+        waiting=np.zeros(n_vehicles, dtype=bool),
+        can_charge=can_charge,
+        current_trip=none(),
+        current_session=none(),
+        next_departure=plan.first_departure_step.copy(),
+        odometer_km=zeros(),
+        min_soc=energy / vehicles.capacity_kwh,
+        battery_kw=zeros(),
+        event_arrived_s=zeros(),
+        event_plugged_in_s=zeros(),
+        event_soc=zeros(),
+        event_requested_kwh=zeros(),
+        event_from_grid_kwh=zeros(),
+        event_to_battery_kwh=zeros(),
+        event_cost=zeros(),
+        drive_kwh=plan.drive_kwh,
+        drive_km=plan.drive_km,
+        trip_start_kwh=np.zeros(n_trips),
+        trip_end_kwh=np.zeros(n_trips),
+        trip_stranded=np.zeros(n_trips, dtype=bool),
+        session_departure_kwh=sessions.arrival_kwh.copy(),
+        session_plugged_in_s=np.full(len(sessions.vehicle), np.nan),
+        session_charger=np.full(len(sessions.vehicle), -1, dtype=np.intp),
+        site_load_kw=np.zeros((plan.n_steps, n_sites)),
+        series_soc=np.zeros((model.n_samples, n_vehicles)),
+        series_odometer_km=np.zeros((model.n_samples, n_vehicles)),
+        series_state=np.zeros((model.n_samples, n_vehicles), dtype=np.int8),
+        series_power_kw=np.zeros((model.n_samples, n_vehicles)),
+    )
+
+
+def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
+    """Run the fleet over the horizon. Never raises for an infeasible fleet."""
+    model = fleet_model(resolved)
+    state = start_state(model)
+    k = 0
+    while k < model.plan.n_steps:
+        run_step(model, state, k)
+        k = skip_idle(model, state, k + 1)
+    return finish(model, state)
+
+
+def run_step(model: FleetModel, state: FleetState, k: int) -> None:
+    """One step, phase by phase. Sessions start after departures, so a session vehicle may
+    end one session and start its next in the same step."""
+    arrive_from_trips(model, state, k)
+    depart(model, state, k)
+    arrive_for_sessions(model, state, k)
+    drive(model, state, k)
+    assign_ports(model, state, k)
+    charge(model, state, k)
+    sample(model, state, k)
+
+
+def arrive_from_trips(model: FleetModel, state: FleetState, k: int) -> None:
+    """Vehicles whose trip ended park at the route's end, or at their depot after a recovery."""
+    arriving = model.plan.arriving(k)
+    if not len(arriving):
+        return
+    trips, chargers = model.plan.trips, model.chargers
+    veh = trips.vehicle[arriving]
+    state.trip_end_kwh[arriving] = state.energy_kwh[veh]
+    state.place[veh] = np.where(
+        state.stranded[veh],
+        chargers.depot_place[veh],
+        chargers.route_end_site[trips.route[arriving]],
+    )
+    _update_reach(model, state, veh)
+    state.arrival_step[veh] = k
+    state.stranded[veh] = False
+
+
+def depart(model: FleetModel, state: FleetState, k: int) -> None:
+    """Trips start (their vehicles unplug or give up their queue place) and sessions end
+    (their vehicles go away)."""
+    plan, sessions = model.plan, model.sessions
+    departing = plan.departing(k)
+    if len(departing):
+        veh = plan.trips.vehicle[departing]
+        _leave_charger(model, state, veh, k)
+        state.place[veh] = ON_ROAD
+        state.can_charge[veh] = False
+        state.current_trip[veh] = departing
+        state.trip_start_kwh[departing] = state.energy_kwh[veh]
+        state.next_departure[veh] = plan.next_departure_step[departing]
+    leaving = sessions.leaving(k)
+    if len(leaving):
+        veh = sessions.vehicle[leaving]
+        _leave_charger(model, state, veh, k)
+        state.session_departure_kwh[leaving] = state.energy_kwh[veh]
+        state.place[veh] = AWAY_PLACE
+        state.can_charge[veh] = False
+        state.pinned_charger[veh] = -1
+        state.current_session[veh] = -1
+        state.next_departure[veh] = plan.n_steps
+
+
+def arrive_for_sessions(model: FleetModel, state: FleetState, k: int) -> None:
+    """Session vehicles arrive at their site with their session's energy and target."""
+    sessions = model.sessions
+    arriving = sessions.arriving(k)
+    if not len(arriving):
+        return
+    veh = sessions.vehicle[arriving]
+    state.energy_kwh[veh] = sessions.arrival_kwh[arriving]
+    state.target_kwh[veh] = sessions.target_kwh[arriving]
+    state.place[veh] = sessions.site[arriving]
+    state.pinned_charger[veh] = sessions.charger[arriving]
+    _update_reach(model, state, veh)
+    state.arrival_step[veh] = k
+    state.current_session[veh] = arriving
+    state.next_departure[veh] = np.minimum(sessions.leave_step[arriving], model.plan.n_steps)
+    state.min_soc[veh] = np.minimum(
+        state.min_soc[veh], state.energy_kwh[veh] / model.vehicles.capacity_kwh[veh]
+    )
+
+
+def drive(model: FleetModel, state: FleetState, k: int) -> None:
+    """Vehicles on a trip draw this step's energy; one reaching its reserve is stranded: it
+    stands still, at its reserve, until the trip's scheduled end."""
+    energy, vehicles = state.energy_kwh, model.vehicles
+    energy -= state.drive_kwh[k]
+    np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
+    state.odometer_km += state.drive_km[k]
+    driving = model.plan.driving[k]
+    short = driving & (energy < model.stranded_below_kwh)
+    if short.any():
+        who = np.flatnonzero(short)
+        state.trip_stranded[state.current_trip[who]] = True
+        energy[who] = vehicles.reserve_kwh[who]
+        state.stranded[who] = True
+        span = model.plan.end_step[state.current_trip[who]] - k - 1
+        offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+        rest = (k + 1 + offset, np.repeat(who, span))
+        state.drive_kwh[rest] = 0.0
+        state.drive_km[rest] = 0.0
+    if model.anyone_driving[k]:  # only driving lowers a battery
+        np.minimum(state.min_soc, energy / vehicles.capacity_kwh, out=state.min_soc)
+
+
+def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
+    """Vehicles that want a charge take free ports: a session's own charger if it names one,
+    else DC first for vehicles that take DC, the best free charger of the site first, a
+    vehicle never taking a port it cannot use. The queue is first come, first served (ties by
+    vehicle id), or nearest departure first where the rule says so; the rest wait."""
+    want = (
+        state.can_charge
+        & (state.plugged < 0)
+        & (state.energy_kwh < state.target_kwh - FULL_TOLERANCE_KWH)
+    )
+    if not want.any():
+        state.waiting[:] = False
+        return
+    chargers = model.chargers
+    plugged = state.plugged
+    free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=len(chargers.ports))
+    if free.any():
+        queue = np.flatnonzero(want)
+        keys = [queue, state.arrival_step[queue]]
+        if model.rule.queue_by_departure:
+            keys.append(state.next_departure[queue])
+        queue = queue[np.lexsort((*keys, state.place[queue]))]
+        if model.sessions.pins_chargers:
+            free -= _plug_pinned(model, state, queue, free, k)
+        pools = (
+            (chargers.dc_order, model.takes_dc),
+            (chargers.ac_order, model.takes_ac),
+        )
+        if model.sessions.pins_chargers:
+            queue = queue[state.pinned_charger[queue] < 0]
+        for pool_order, takes in pools:
+            line = queue[takes[queue] & (plugged[queue] < 0)]
+            if not len(line) or not free[pool_order].any():
+                continue
+            served, charger = match_ports(
+                line, state.place[line], free, pool_order, chargers.site, len(model.index.site_ids)
+            )
+            free -= _plug(model, state, line[served], charger[served], k)
+    state.waiting = want & (plugged < 0)
+
+
+def _plug_pinned(
+    model: FleetModel,
+    state: FleetState,
+    queue: NDArray[np.intp],
+    free: NDArray[np.int64],
+    k: int,
+) -> NDArray[np.int64]:
+    """Queued session vehicles that name a charger take its free ports, in queue order; returns
+    the ports taken per charger."""
+    line = queue[state.pinned_charger[queue] >= 0]
+    if not len(line):
+        return np.zeros_like(free)
+    line = line[np.argsort(state.pinned_charger[line], kind="stable")]
+    every_charger = np.arange(len(free), dtype=np.intp)  # each charger a "site" of its own
+    served, charger = match_ports(
+        line, state.pinned_charger[line], free, every_charger, every_charger, len(free)
+    )
+    return _plug(model, state, line[served], charger[served], k)
+
+
+def charge(model: FleetModel, state: FleetState, k: int) -> None:
+    """Plugged vehicles charge: the least of charger, vehicle limit and charge curve, what the
+    strategy asks, then each site's limit granted the strategy's way. A vehicle that reaches
+    its target leaves its port, at the exact time within the step unless the rule spreads."""
+    state.battery_kw.fill(0.0)
+    on = np.flatnonzero(state.plugged >= 0)
+    if not len(on):
+        return
+    chargers, vehicles, rule = model.chargers, model.vehicles, model.rule
+    step_h, t_s = model.step_h, k * model.step_s
+    energy, target = state.energy_kwh, state.target_kwh
+    ch = state.plugged[on]
+    site = chargers.site[ch]
+    eta = vehicles.battery_efficiency[on]
+    inlet_limit_kw = chargers.inlet_limit_kw(ch, on, vehicles)
+    max_kw = np.minimum(
+        inlet_limit_kw, vehicles.curve_at_kw(on, energy[on] / vehicles.capacity_kwh[on])
+    )
+    n_sites = len(model.index.site_ids)
+    demand = ChargeDemand(
+        step=k,
+        step_h=step_h,
+        need_kwh=target[on] - energy[on],
+        max_kw=max_kw,
+        inlet_kw=inlet_limit_kw,
+        battery_efficiency=eta,
+        steps_to_departure=state.next_departure[on] - k,
+        price_row=model.price_row[ch],
+        prices=model.prices,
+        ports_scarce=lambda: _ports_scarce(model, state, ch),
+    )
+    asked_kw = rule.power_kw(demand) / chargers.efficiency[ch]
+    grid_kw = grant_site_power_kw(rule, demand, asked_kw, site, chargers.site_limit_kw)
+    state.site_load_kw[k] = np.bincount(site, weights=grid_kw, minlength=n_sites)
+    to_battery_kwh = grid_kw * chargers.efficiency[ch] * eta * step_h
+    energy[on] += to_battery_kwh
+    state.battery_kw[on] = to_battery_kwh / step_h
+    state.event_from_grid_kwh[on] += grid_kw * step_h
+    state.event_to_battery_kwh[on] += to_battery_kwh
+    state.event_cost[on] += grid_kw * step_h * model.prices.price[model.price_row[ch], k]
+    full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
+    if not full.any():
+        return
+    if rule.spreads:
+        fraction: NDArray[np.float64] | float = 1.0
+    else:
+        # What it would have been granted asking its maximum sets how long the last bit took.
+        could_kw = grant_site_power_kw(
+            rule,
+            demand,
+            np.where(full, max_kw / chargers.efficiency[ch], asked_kw),
+            site,
+            chargers.site_limit_kw,
+        )
+        fraction = np.minimum(grid_kw[full] / np.maximum(could_kw[full], 1e-12), 1.0)
+    _close_events(model, state, on[full], t_s + model.step_s * fraction)
+
+
+def _ports_scarce(model: FleetModel, state: FleetState, ch: NDArray[np.intp]) -> NDArray[np.bool_]:
+    """Per plugged vehicle (on charger `ch`): a vehicle waits at its site, or no port of its
+    charger's current is free there."""
+    chargers, n_sites = model.chargers, len(model.index.site_ids)
+    queued = np.bincount(state.place[state.waiting], minlength=n_sites) > 0
+    free = chargers.ports - np.bincount(ch, minlength=len(chargers.ports))
+    pool = chargers.site * 2 + chargers.is_dc  # (site, current)
+    pool_free = np.bincount(pool, weights=free, minlength=2 * n_sites)
+    scarce: NDArray[np.bool_] = queued[chargers.site[ch]] | (pool_free[pool[ch]] == 0)
+    return scarce
+
+
+def sample(model: FleetModel, state: FleetState, k: int) -> None:
+    """Every `sample_every` steps within the horizon: SoC, odometer, battery power, state."""
+    if k % model.sample_every or k >= model.plan.horizon_steps:
+        return
+    s = k // model.sample_every
+    driving = model.plan.driving[k]
+    state.series_soc[s] = state.energy_kwh / model.vehicles.capacity_kwh
+    state.series_odometer_km[s] = state.odometer_km
+    state.series_power_kw[s] = np.where(
+        driving, -state.drive_kwh[k] / model.step_h, state.battery_kw
+    )
+    code = np.where(state.place == AWAY_PLACE, AWAY, PARKED).astype(np.int8)
+    code[state.waiting] = WAITING
+    code[state.plugged >= 0] = PLUGGED
+    code[state.battery_kw > 0] = CHARGING
+    code[driving] = DRIVING
+    code[state.stranded] = STRANDED
+    state.series_state[s] = code
+
+
+def skip_idle(model: FleetModel, state: FleetState, k: int) -> int:
+    """The next step to run from `k`: past a stretch before the next trip or session event in
+    which nobody is plugged in or wants a charge, the standing state sampled all along (a
+    night parked full costs one step)."""
+    plan = model.plan
+    if k >= model.next_busy_step[k] or (state.plugged >= 0).any():
+        return k
+    if (state.can_charge & (state.energy_kwh < state.target_kwh - FULL_TOLERANCE_KWH)).any():
+        return k
+    idle_until = int(model.next_busy_step[k])
+    state.waiting[:] = False
+    every = model.sample_every
+    rows = slice(-(-k // every), -(-min(idle_until, plan.horizon_steps) // every))
+    state.series_soc[rows] = state.energy_kwh / model.vehicles.capacity_kwh
+    state.series_odometer_km[rows] = state.odometer_km
+    state.series_power_kw[rows] = 0.0
+    standing = np.where(state.place == AWAY_PLACE, AWAY, PARKED)
+    state.series_state[rows] = np.where(state.stranded, STRANDED, standing)
+    return idle_until
+
+
+def finish(model: FleetModel, state: FleetState) -> FleetRun:
+    """Close what is still open at the end of the run and gather the outputs."""
+    plan, vehicles, sessions = model.plan, model.vehicles, model.sessions
+    still_on = np.flatnonzero(state.plugged >= 0)
+    if len(still_on):
+        _close_events(model, state, still_on, float(plan.n_steps * model.step_s))
+    open_sessions = state.current_session[state.current_session >= 0]
+    state.session_departure_kwh[open_sessions] = state.energy_kwh[sessions.vehicle[open_sessions]]
+    distance, at_km, shortfall, wheel = _trip_outcomes(
+        plan, vehicles, state.trip_start_kwh, state.trip_stranded
+    )
+    cap = vehicles.capacity_kwh
+    trip_cap = cap[plan.trips.vehicle]
+    return FleetRun(
+        index=model.index,
+        step_s=model.step_s,
+        n_steps=plan.n_steps,
+        horizon_steps=plan.horizon_steps,
+        sample_every=model.sample_every,
+        warnings=model.warnings,
+        prices=model.prices,
+        charger_price_row=model.price_row,
+        charger_site=model.chargers.site,
+        site_capped=model.rule.caps_site,
+        trip_vehicle=plan.trips.vehicle,
+        trip_route=plan.trips.route,
         trip_departure_s=plan.departure_s,
         trip_duration_s=plan.duration_s,
         trip_distance_km=distance,
-        trip_energy_used_kwh=trip_start_kwh - trip_end_kwh,
+        trip_energy_used_kwh=state.trip_start_kwh - state.trip_end_kwh,
         trip_wheel_kwh=wheel,
         trip_missed_s=plan.energy.missed_s[plan.combo],
-        trip_soc_start=trip_start_kwh / trip_cap,
-        trip_soc_end=trip_end_kwh / trip_cap,
-        trip_stranded=trip_stranded,
+        trip_soc_start=state.trip_start_kwh / trip_cap,
+        trip_soc_end=state.trip_end_kwh / trip_cap,
+        trip_stranded=state.trip_stranded,
         trip_stranded_at_km=at_km,
         trip_shortfall_kwh=shortfall,
-        events=events.table(EVENT_COLUMNS),
-        missed_wait_s=np.concatenate(missed_wait) if missed_wait else np.zeros(0),
+        events=state.events.table(EVENT_COLUMNS),
+        missed_wait_s=_joined(state.missed_wait_s),
+        missed_requested_kwh=_joined(state.missed_requested_kwh),
+        session_source=sessions.source,
+        session_vehicle=sessions.vehicle,
+        session_site=sessions.site,
+        session_charger=state.session_charger,
+        session_arrival_s=sessions.arrival_s,
+        session_departure_s=sessions.departure_s,
+        session_plugged_in_s=state.session_plugged_in_s,
+        session_arrival_kwh=sessions.arrival_kwh,
+        session_target_kwh=sessions.target_kwh,
+        session_departure_kwh=state.session_departure_kwh,
+        capacity_kwh=cap,
         soc_start=vehicles.initial_kwh / cap,
-        soc_end=energy / cap,
-        min_soc=min_soc,
-        charger_ports=chargers.ports,
-        site_limit_kw=chargers.site_limit_kw,
-        site_load_kw=site_load,
-        series_soc=series_soc,
-        series_odometer_km=series_odo,
-        series_state=series_state,
-        series_power_kw=series_power,
+        soc_end=state.energy_kwh / cap,
+        min_soc=state.min_soc,
+        charger_ports=model.chargers.ports,
+        site_limit_kw=model.chargers.site_limit_kw,
+        site_load_kw=state.site_load_kw,
+        series_soc=state.series_soc,
+        series_odometer_km=state.series_odometer_km,
+        series_state=state.series_state,
+        series_power_kw=state.series_power_kw,
     )
+
+
+def _update_reach(model: FleetModel, state: FleetState, veh: NDArray[np.intp]) -> None:
+    """`can_charge` of vehicles that just moved: a charger they can use is in reach (a
+    session's own charger was checked when the request was resolved)."""
+    place = state.place[veh]
+    in_reach = (place >= 0) & model.chargers.can_charge_at[np.maximum(place, 0), veh]
+    state.can_charge[veh] = in_reach | (state.pinned_charger[veh] >= 0)
+
+
+def _plug(
+    model: FleetModel,
+    state: FleetState,
+    who: NDArray[np.intp],
+    charger: NDArray[np.intp],
+    k: int,
+) -> NDArray[np.int64]:
+    """Plug `who` into `charger` and open their events; returns the ports taken per charger."""
+    state.plugged[who] = charger
+    state.event_arrived_s[who] = state.arrival_step[who] * float(model.step_s)
+    state.event_plugged_in_s[who] = float(k * model.step_s)
+    state.event_soc[who] = state.energy_kwh[who] / model.vehicles.capacity_kwh[who]
+    state.event_requested_kwh[who] = state.target_kwh[who] - state.energy_kwh[who]
+    state.event_from_grid_kwh[who] = state.event_to_battery_kwh[who] = state.event_cost[who] = 0.0
+    if model.sessions.source.size:
+        session = state.current_session[who]
+        first_port = (session >= 0) & np.isnan(state.session_plugged_in_s[np.maximum(session, 0)])
+        state.session_plugged_in_s[session[first_port]] = float(k * model.step_s)
+        state.session_charger[session[first_port]] = charger[first_port]
+    taken: NDArray[np.int64] = np.bincount(charger, minlength=len(model.chargers.ports))
+    return taken
+
+
+def _leave_charger(model: FleetModel, state: FleetState, veh: NDArray[np.intp], k: int) -> None:
+    """Vehicles leaving where they dwell: plugged ones close their event, queued ones miss
+    their session."""
+    t_s = float(k * model.step_s)
+    on_charger = veh[state.plugged[veh] >= 0]
+    if len(on_charger):
+        _close_events(model, state, on_charger, t_s)
+    queued = veh[state.waiting[veh]]
+    if len(queued):
+        arrived_s = state.arrival_step[queued].astype(np.float64) * model.step_s
+        state.missed_wait_s.append(t_s - arrived_s)
+        state.missed_requested_kwh.append(state.target_kwh[queued] - state.energy_kwh[queued])
+        state.waiting[queued] = False
+
+
+def _close_events(
+    model: FleetModel,
+    state: FleetState,
+    who: NDArray[np.intp],
+    end_s: NDArray[np.float64] | float,
+) -> None:
+    state.events.add(
+        vehicle=who,
+        charger=state.plugged[who],
+        arrived_s=state.event_arrived_s[who],
+        plugged_in_s=state.event_plugged_in_s[who],
+        end_s=np.zeros(len(who)) + end_s,
+        energy_requested_kwh=state.event_requested_kwh[who],
+        energy_from_grid_kwh=state.event_from_grid_kwh[who],
+        energy_to_battery_kwh=state.event_to_battery_kwh[who],
+        soc_start=state.event_soc[who],
+        soc_end=state.energy_kwh[who] / model.vehicles.capacity_kwh[who],
+        cost=state.event_cost[who],
+    )
+    state.plugged[who] = -1
+
+
+def _joined(parts: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _trip_outcomes(

@@ -1,8 +1,9 @@
-"""Energy prices per simulation step, and the price ranks the time-of-use strategy plans with."""
+"""Energy prices per simulation step, the price ranks the time-of-use strategy plans with, and
+demand charges on each site's peak."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import partial
 
 import numpy as np
@@ -92,3 +93,64 @@ def charger_price_rows(
         np.cumsum(level < lvl, axis=1, out=cheaper[:, lvl, 1:])
     table = PriceTable(names, currencies[0] if currencies else "EUR", price, level, cheaper)
     return table, charger_row, warnings
+
+
+DEMAND_INTERVAL_S = 900
+"""Demand charges bill the highest average load over a 15-minute interval of the clock (the
+metering period of German RLM and most US utility demand tariffs)."""
+
+
+@dataclass(frozen=True)
+class DemandCharges:
+    """Per site: the highest 15-minute average load of the run (kW) and its demand charge."""
+
+    peak_15min_kw: NDArray[np.float64]
+    charge: NDArray[np.float64]
+
+
+def demand_charges(
+    load_kw: NDArray[np.float64],
+    start: datetime,
+    step_s: int,
+    horizon_days: int,
+    charge_per_kw: NDArray[np.float64],
+) -> DemandCharges:
+    """Each site's (`load_kw[step, site]`, constant within a step) peak 15-minute average per
+    calendar month in local time, times `charge_per_kw`, prorated by the share of the month
+    the horizon covers so a week carries a week's share of its month's bill."""
+    n_steps, n_sites = load_kw.shape
+    if n_steps == 0 or n_sites == 0:
+        return DemandCharges(np.zeros(n_sites), np.zeros(n_sites))
+    end_s = n_steps * step_s
+    start_tod_s = start.hour * 3600 + start.minute * 60 + start.second
+    first_s = -start_tod_s % DEMAND_INTERVAL_S
+    bounds = np.unique(
+        np.concatenate([[0], np.arange(first_s, end_s, DEMAND_INTERVAL_S), [end_s]])
+    ).astype(np.float64)
+    cumulative_kwh = np.zeros((n_steps + 1, n_sites))
+    np.cumsum(load_kw * (step_s / 3600.0), axis=0, out=cumulative_kwh[1:])
+    step_times = np.arange(n_steps + 1) * float(step_s)
+    at_bounds = np.column_stack(
+        [np.interp(bounds, step_times, cumulative_kwh[:, s]) for s in range(n_sites)]
+    )
+    average_kw = np.diff(at_bounds, axis=0) / (DEMAND_INTERVAL_S / 3600.0)
+    day = ((start_tod_s + bounds[:-1]) // 86_400).astype(np.intp)
+    first_day = start.date()
+    months = [(first_day + timedelta(days=d)).replace(day=1) for d in range(int(day[-1]) + 1)]
+    month_of_interval = np.array([m.toordinal() for m in months])[day]
+    keys, first_interval = np.unique(month_of_interval, return_index=True)
+    peak_per_month = np.maximum.reduceat(average_kw, first_interval, axis=0)
+    horizon_end = start + timedelta(days=horizon_days)
+    share = np.array([_month_share(date.fromordinal(int(m)), start, horizon_end) for m in keys])
+    return DemandCharges(
+        peak_15min_kw=peak_per_month.max(axis=0),
+        charge=(peak_per_month * share[:, None]).sum(axis=0) * charge_per_kw,
+    )
+
+
+def _month_share(month: date, start: datetime, end: datetime) -> float:
+    """The share of the calendar `month` (local time) that [start, end) covers."""
+    month_start = datetime(month.year, month.month, 1, tzinfo=start.tzinfo)
+    next_month = (month_start + timedelta(days=32)).replace(day=1)
+    covered = min(end, next_month) - max(start, month_start)
+    return max(covered.total_seconds(), 0.0) / (next_month - month_start).total_seconds()

@@ -18,6 +18,7 @@ class VehicleArrays:
     type_of: NDArray[np.intp]
     capacity_kwh: NDArray[np.float64]
     target_kwh: NDArray[np.float64]
+    """Where charging stops: the vehicle's target_soc, else its type's soc_max."""
     reserve_kwh: NDArray[np.float64]
     initial_kwh: NDArray[np.float64]
     battery_efficiency: NDArray[np.float64]
@@ -42,16 +43,20 @@ def vehicle_arrays(
     """Arrays for `fleet`, whose types index into `type_ids` and depots into `site_ids`."""
     spec = [resolved.vehicles[v.type] for v in fleet]
     capacity = np.array([s.battery_usable_kwh for s in spec])
-    initial_soc = [
-        v.initial_soc if v.initial_soc is not None else s.soc_max
+    target_soc = [
+        v.target_soc if v.target_soc is not None else s.soc_max
         for v, s in zip(fleet, spec, strict=True)
+    ]
+    initial_soc = [
+        v.initial_soc if v.initial_soc is not None else target
+        for v, target in zip(fleet, target_soc, strict=True)
     ]
     grid = np.linspace(0.0, 1.0, CURVE_POINTS)
     curves = [resolved.vehicles[t].charge_curve for t in type_ids]
     return VehicleArrays(
         type_of=np.array([type_ids.index(v.type) for v in fleet], dtype=np.intp),
         capacity_kwh=capacity,
-        target_kwh=capacity * np.array([s.soc_max for s in spec]),
+        target_kwh=capacity * np.array(target_soc),
         reserve_kwh=capacity * np.array([s.reserve_soc for s in spec]),
         initial_kwh=capacity * np.array(initial_soc),
         battery_efficiency=np.array([s.battery_efficiency for s in spec]),

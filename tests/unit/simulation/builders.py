@@ -17,6 +17,7 @@ from fleetsim.models import (
     Trip,
     VehicleSpec,
 )
+from fleetsim.models.scenario import ChargingSession
 
 DEPOT = (11.50, 48.10)
 START = datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=1)))  # a Monday
@@ -85,6 +86,30 @@ def tou_tariff() -> Tariff:
     )
 
 
+def scenario_site_tariff(tariffs: list[Tariff]) -> str | None:
+    """The depot's own tariff: the first one with a demand charge, if any."""
+    return next((t.id for t in tariffs if t.demand_charge_per_kw > 0), None)
+
+
+def session(
+    arrive_h: float,
+    leave_h: float,
+    vehicle_id: str | None = None,
+    **changes: Any,
+) -> ChargingSession:
+    """A session at the depot `arrive_h` to `leave_h` hours after START, asking 50 kWh of a
+    "van" unless changed."""
+    base: dict[str, Any] = dict(
+        vehicle_id=vehicle_id,
+        vehicle_type="van",
+        site="depot",
+        arrival=START + timedelta(hours=arrive_h),
+        departure=START + timedelta(hours=leave_h),
+        energy_kwh=50.0,
+    )
+    return ChargingSession(**(base | changes))
+
+
 def build(
     fleet: list[FleetVehicle],
     schedule: list[Trip] = (),  # type: ignore[assignment]
@@ -98,7 +123,7 @@ def build(
     """A resolved request around one depot site; hashes are fixed strings."""
     vehicles = vehicles or [vehicle()]
     chargers = chargers if chargers is not None else [charger()]
-    routes = routes or [loop_route()]
+    routes = routes if routes is not None else [loop_route()]
     sc = Scenario(
         id="test",
         horizon=scenario.pop("horizon", Horizon(start=START, days=1)),
@@ -106,11 +131,16 @@ def build(
         schedule=list(schedule),
         **scenario,
     )
+    site_tariff = scenario_site_tariff(tariffs)
     return ResolvedRequest(
         scenario=sc,
         vehicles={v.id: v for v in vehicles},
         chargers={c.id: c for c in chargers},
-        sites={"depot": SiteSpec(id="depot", location=DEPOT, site_power_limit_kw=site_limit_kw)},
+        sites={
+            "depot": SiteSpec(
+                id="depot", location=DEPOT, site_power_limit_kw=site_limit_kw, tariff=site_tariff
+            )
+        },
         tariffs={t.id: t for t in tariffs},
         routes={r.id: r for r in routes},
         request_hash="test-hash",

@@ -3,23 +3,40 @@
 import numpy as np
 
 from fleetsim.simulation import FleetRun
+from fleetsim.simulation.fleet import AWAY
 
 
-def check_invariants(run: FleetRun, capacity_kwh: dict[str, float]) -> None:
-    """Energy balance, SoC bounds, ports, site limits, event order, no charging on the road."""
+def check_invariants(run: FleetRun) -> None:
+    """Energy balance, SoC bounds, ports, site limits (for strategies that keep them), event
+    order, no charging on the road or while away, sessions within what they asked."""
     events = run.events
     vehicle = events["vehicle"].astype(int)
-    cap = np.array([capacity_kwh[t] for t in run.index.vehicle_types])
+    cap = run.capacity_kwh
     n = len(run.index.vehicle_ids)
     to_battery = np.bincount(vehicle, weights=events["energy_to_battery_kwh"], minlength=n)
     driven = np.bincount(run.trip_vehicle, weights=run.trip_energy_used_kwh, minlength=n)
+    # A session vehicle's battery is set on each arrival: what it did away is not modelled, so
+    # its balance is per session (stored between arrival and departure = charged).
+    in_sessions = np.bincount(
+        run.session_vehicle,
+        weights=run.session_departure_kwh - run.session_arrival_kwh,
+        minlength=n,
+    )
+    session_vehicle = np.isin(np.arange(n), run.session_vehicle)
     stored_change = (run.soc_end - run.soc_start) * cap
-    np.testing.assert_allclose(to_battery - driven, stored_change, atol=1e-6)
+    fleet = ~session_vehicle
+    np.testing.assert_allclose(to_battery[fleet] - driven[fleet], stored_change[fleet], atol=1e-6)
+    np.testing.assert_allclose(to_battery[session_vehicle], in_sessions[session_vehicle], atol=1e-6)
+    assert not driven[session_vehicle].any()
 
     assert (run.series_soc >= -1e-9).all() and (run.series_soc <= 1 + 1e-9).all()
     assert (run.min_soc >= -1e-9).all()
-    assert (run.site_load_kw <= run.site_limit_kw + 1e-6).all()
+    if run.site_capped:
+        assert (run.site_load_kw <= run.site_limit_kw + 1e-6).all()
     assert (events["energy_from_grid_kwh"] >= events["energy_to_battery_kwh"] - 1e-9).all()
+    assert (events["energy_to_battery_kwh"] <= events["energy_requested_kwh"] + 1e-6).all()
+    assert (run.session_departure_kwh <= run.session_target_kwh + 1e-6).all()
+    assert (run.session_departure_kwh >= run.session_arrival_kwh - 1e-9).all()
 
     for c, ports in enumerate(run.charger_ports):
         on = events["charger"] == c
@@ -42,7 +59,14 @@ def check_invariants(run: FleetRun, capacity_kwh: dict[str, float]) -> None:
             # Departures are quantised down to the step that holds them.
             leave_step = np.floor(leave / run.step_s) * run.step_s
             assert ((ends <= leave_step + 1e-6) | (starts >= back - 1e-6)).all()
+        sessions = run.session_vehicle == v
+        if sessions.any():  # every charge lies inside one of its sessions
+            arrive = run.session_arrival_s[sessions][:, None]
+            leave = run.session_departure_s[sessions][:, None]
+            inside = (starts[None, :] >= arrive - 1e-6) & (ends[None, :] <= leave + 1e-6)
+            assert inside.any(axis=0).all()
 
     charging_state = np.isin(run.series_state, (2, 3))
     assert (run.series_power_kw[run.series_state == 0] == 0).all()
+    assert (run.series_power_kw[run.series_state == AWAY] == 0).all()
     assert (run.series_power_kw[charging_state] >= 0).all()
