@@ -7,7 +7,7 @@ import numpy as np
 
 from fleetsim.models import ResolvedRequest, RouteProfile
 from fleetsim.settings import Settings
-from fleetsim.simulation import series_point_count, vehicle_steps
+from fleetsim.simulation import horizon_steps, series_point_count, vehicle_steps
 from fleetsim.simulation.trip_energy import TEMPERATURE_RESOLUTION_C
 
 BYTES_PER_POINT = 120
@@ -63,14 +63,10 @@ def estimate_work(resolved: ResolvedRequest) -> WorkEstimate:
     return WorkEstimate(
         vehicle_steps=vehicle_steps(resolved),
         trace_s=trace_s,
-        output_points=min(points, scenario.max_points + _site_rows(resolved)),
+        output_points=min(
+            points, scenario.max_points + horizon_steps(resolved) * len(resolved.sites)
+        ),
     )
-
-
-def _site_rows(resolved: ResolvedRequest) -> int:
-    scenario = resolved.scenario
-    steps = -(-scenario.horizon.days * 86_400 // scenario.step_s)
-    return steps * len(resolved.sites)
 
 
 def _drive_s(route: RouteProfile) -> float:

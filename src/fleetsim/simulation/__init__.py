@@ -11,7 +11,8 @@ def simulate(resolved: ResolvedRequest) -> CanonicalResult:
     return build_result(resolved, simulate_fleet(resolved))
 
 
-def _horizon_steps(resolved: ResolvedRequest) -> int:
+def horizon_steps(resolved: ResolvedRequest) -> int:
+    """Time steps of the horizon (the last one may be partial)."""
     scenario = resolved.scenario
     return -(-scenario.horizon.days * 86_400 // scenario.step_s)
 
@@ -26,14 +27,21 @@ def series_point_count(resolved: ResolvedRequest) -> int:
     """Rows of `time_series_data` (at the requested resolution, before any coarsening) plus
     `site_load`: what doors compare with `max_points` to refuse runs too large to return."""
     scenario = resolved.scenario
-    steps = _horizon_steps(resolved)
+    steps = horizon_steps(resolved)
     every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
     return -(-steps // every) * _vehicle_count(resolved) + steps * len(resolved.sites)
 
 
 def vehicle_steps(resolved: ResolvedRequest) -> int:
     """The simulation's work: time steps times vehicles (an empty fleet still steps)."""
-    return _horizon_steps(resolved) * max(1, _vehicle_count(resolved))
+    return horizon_steps(resolved) * max(1, _vehicle_count(resolved))
 
 
-__all__ = ["FleetRun", "series_point_count", "simulate", "simulate_fleet", "vehicle_steps"]
+__all__ = [
+    "FleetRun",
+    "horizon_steps",
+    "series_point_count",
+    "simulate",
+    "simulate_fleet",
+    "vehicle_steps",
+]
