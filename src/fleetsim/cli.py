@@ -367,3 +367,9 @@ def import_vehicle(
         f"  # imported from the FASTSim 3 file {file.name}; charging limits are defaults\n"
     )
     sys.stdout.write(textwrap.indent(entry, "  "))
+
+
+# The study command lives in its own module, which uses the helpers above.
+from fleetsim.study_cli import study  # noqa: E402
+
+app.command()(study)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         200_000_000.0, gt=0, description="a job's seconds of 1 Hz driving to simulate"
     )
     max_result_mb: int = Field(512, ge=1, description="a job's estimated result size, MiB")
+    study_max_points: int = Field(
+        1_000, ge=1, description="simulations one study may run (grid points x sizing values)"
+    )
     worker_concurrency: int = Field(
         2, ge=0, description="in-process jobs at once; 0 leaves submitted jobs queued"
     )
