@@ -1,6 +1,6 @@
 /**
- * The `simulations` table for Drizzle ORM, read by the Next.js app. Alembic owns the schema
- * (migrations/versions/); this file mirrors it column for column, and
+ * The `simulations`, `studies` and `study_points` tables for Drizzle ORM, read by the Next.js
+ * app. Alembic owns the schema (migrations/versions/); this file mirrors it column for column, and
  * tests/integration/test_drizzle_schema.py compares it with a freshly migrated database.
  * The JSONB parts hold the result envelope as the API returns it (`GET /v1/simulations/{id}/result`
  * is those five columns put back together), typed from the OpenAPI components.
@@ -9,10 +9,12 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -85,3 +87,50 @@ export function resultOf(row: Simulation): Schemas["SimulationResult"] | null {
     charging_events: chargingEvents,
   };
 }
+
+export const studyStatuses = ["running", "finished"] as const;
+
+/** Design studies (`POST /v1/studies`): the request, progress and, once finished, the table. */
+export const studies = pgTable(
+  "studies",
+  {
+    id: uuid("id").primaryKey(),
+    label: text("label"),
+    request: jsonb("request").$type<Schemas["StudyRequest"]>().notNull(),
+    status: text("status", { enum: studyStatuses }).notNull().default("running"),
+    pointsTotal: integer("points_total").notNull().default(0),
+    pointsDone: integer("points_done").notNull().default(0),
+    pointsFailed: integer("points_failed").notNull().default(0),
+    /** `GET /v1/studies/{id}/result`, once `status` is finished. */
+    result: jsonb("result").$type<Schemas["StudyResult"]>(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true }),
+  },
+  (t) => [
+    check("ck_studies_status", sql`${t.status} IN ('running', 'finished')`),
+    index("ix_studies_created_at").on(t.createdAt, t.id),
+  ],
+);
+
+/** Each point of a study and the ordinary simulation job that computes it. */
+export const studyPoints = pgTable(
+  "study_points",
+  {
+    studyId: uuid("study_id").notNull().references(() => studies.id, { onDelete: "cascade" }),
+    gridIndex: integer("grid_index").notNull(),
+    /** The sizing value's index; -1 in a study without a sizing axis. */
+    sizeIndex: integer("size_index").notNull(),
+    /** path -> value: the grid axes', then the sizing axis's. */
+    axisValues: jsonb("axis_values").$type<Record<string, unknown>>().notNull(),
+    jobId: uuid("job_id").notNull().references(() => simulations.id),
+    installedKw: doublePrecision("installed_kw").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.studyId, t.gridIndex, t.sizeIndex] }),
+    index("ix_study_points_job_id").on(t.jobId),
+  ],
+);
+
+export type Study = typeof studies.$inferSelect;
+export type StudyPointRow = typeof studyPoints.$inferSelect;

@@ -14,6 +14,8 @@ import matplotlib.pyplot as plt
 
 from fleetsim.models.study import StudyResult
 
+MAX_LABELS = 10
+"""Pareto points labelled with their axis values, at most."""
 KPI = "charging_cost"
 """The KPI drawn over the axes of a study without a sizing axis."""
 
@@ -30,27 +32,26 @@ def _label(values: Mapping[str, object]) -> str:
 
 
 def _sizing(result: StudyResult, out_dir: Path) -> Path:
+    """One bar per grid point: the least value found; hatched grey up to the greatest value
+    tried where none meets the requirement; orange where the outcome was not monotone."""
     assert result.sizing is not None
     path_name = result.axes[-1]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(result.sizing)), 4.5))
-    labels = [_label(a.values) or "base" for a in result.sizing]
-    heights = [a.least if a.least is not None else 0 for a in result.sizing]
-    bars = ax.bar(range(len(labels)), heights, color="tab:blue")
-    for bar, answer in zip(bars, result.sizing, strict=True):
-        text = "none" if answer.least is None else f"{answer.least:g}"
-        if not answer.monotone:
-            text += "\nnot monotone"
-            bar.set_color("tab:orange")
-        ax.annotate(
-            text,
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
-    ax.set_xticks(range(len(labels)), labels, fontsize=7)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(result.sizing)), 4.5))
+    for x, answer in enumerate(result.sizing):
+        top = max(answer.evaluated, default=0.0)
+        if answer.least is None:
+            ax.bar(x, top, color="0.85", hatch="//", edgecolor="0.5")
+            text = f"none up to {top:g}"
+        else:
+            ax.bar(x, answer.least, color="tab:blue" if answer.monotone else "tab:orange")
+            text = f"{answer.least:g}" + ("" if answer.monotone else "\nnot monotone")
+        height = top if answer.least is None else answer.least
+        ax.annotate(text, (x, height), ha="center", va="bottom", fontsize=8)
+    labels = [" / ".join(str(v) for v in a.values.values()) or "base" for a in result.sizing]
+    ax.set_xticks(range(len(labels)), labels, fontsize=8, rotation=30, ha="right")
+    ax.set_xlabel(" / ".join(p.rsplit(".", 1)[-1] for p in result.axes[:-1]))
     ax.set_ylabel(f"least {path_name}")
-    ax.set_title(f"sizing: least {path_name} meeting the requirement")
+    ax.set_title(f"sizing: least {path_name} meeting the requirement", fontsize=10)
     fig.tight_layout()
     target = out_dir / "sizing.png"
     fig.savefig(target, dpi=110)
@@ -96,21 +97,22 @@ def _pareto(result: StudyResult, out_dir: Path) -> Path:
         ax.scatter(
             [p.kpis.charging_cost for p in chosen if p.kpis],
             [p.kpis.peak_kw for p in chosen if p.kpis],
-            label="Pareto front" if on_front else "other points",
+            label="Pareto front (cost, peak, installed kW)" if on_front else "other points",
             **style,  # type: ignore[arg-type]
         )
-    for p in done:
-        if p.pareto and p.kpis:
-            ax.annotate(
-                _label(p.values).replace("\n", ", "),
-                (p.kpis.charging_cost, p.kpis.peak_kw),
-                fontsize=6,
-                xytext=(3, 3),
-                textcoords="offset points",
-            )
+    front = [p for p in done if p.pareto and p.kpis]
+    if len(front) <= MAX_LABELS:  # beyond that the labels cover each other: see study.csv
+        for p in front:
+            assert p.kpis is not None
+            text = " / ".join(str(v) for v in p.values.values())
+            xy = (p.kpis.charging_cost, p.kpis.peak_kw)
+            ax.annotate(text, xy, fontsize=7, xytext=(4, 4), textcoords="offset points")
+    ax.set_title(
+        f"cost against peak power; labels: {' / '.join(a.rsplit('.', 1)[-1] for a in result.axes)}",
+        fontsize=9,
+    )
     ax.set_xlabel("charging cost")
     ax.set_ylabel("highest site peak, kW")
-    ax.set_title("cost against peak power (front also minimises installed kW)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     target = out_dir / "pareto.png"

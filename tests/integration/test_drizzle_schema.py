@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import pytest
 from pydantic import BaseModel
 
 from fleetsim.models import SimulationRequest, SimulationResult
 from fleetsim.models.job import JobError
+from fleetsim.models.study import StudyRequest, StudyResult
 
 from .support import driver_dsn
 
@@ -25,7 +27,11 @@ PG_TYPES = {
     "integer": "integer",
     "jsonb": "jsonb",
     "timestamp": "timestamp without time zone",
+    "doublePrecision": "double precision",
 }
+TABLE_START = re.compile(r"^export const \w+ = pgTable\($")
+TABLE_NAME = re.compile(r'^\s*"(?P<name>\w+)",$')
+TABLES = ("simulations", "studies", "study_points")
 COLUMN = re.compile(
     r"^\s*(?P<prop>\w+): (?P<builder>\w+)\(\"(?P<name>\w+)\"(?:, (?P<options>\{[^}]*\}))?\)"
     r"(?P<chain>.*?),?$"
@@ -56,7 +62,28 @@ class Table:
     """Column -> the values it may take (Drizzle `{ enum }`, or a database check)."""
 
 
-def drizzle_table() -> Table:
+def drizzle_tables() -> dict[str, Table]:
+    """Each `pgTable(...)` of schema.ts by its name; enum constants are shared."""
+    blocks: dict[str, list[str]] = {}
+    preamble: list[str] = []
+    current: list[str] | None = None
+    expect_name = False
+    for line in SCHEMA_TS.read_text().splitlines():
+        if TABLE_START.match(line):
+            expect_name = True
+        elif expect_name and (named := TABLE_NAME.match(line)):
+            current = blocks.setdefault(named["name"], [])
+            expect_name = False
+        elif current is not None and line.startswith(");"):
+            current = None
+        elif current is not None:
+            current.append(line)
+        else:
+            preamble.append(line)
+    return {name: drizzle_table(preamble + lines) for name, lines in blocks.items()}
+
+
+def drizzle_table(lines: list[str]) -> Table:
     columns: list[Column] = []
     json_types: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -64,7 +91,7 @@ def drizzle_table() -> Table:
     checks: set[str] = set()
     enums: dict[str, list[str]] = {}
     constants: dict[str, list[str]] = {}
-    for line in SCHEMA_TS.read_text().splitlines():
+    for line in lines:
         if enum := ENUM.match(line):
             constants[enum["name"]] = re.findall(r'"(\w+)"', enum["values"])
         elif column := COLUMN.match(line):
@@ -101,13 +128,14 @@ def drizzle_table() -> Table:
     return Table(columns, json_types, indexes, checks, enums)
 
 
-async def database_table(url: str) -> Table:
+async def database_table(url: str, table: str) -> Table:
     connection = await asyncpg.connect(driver_dsn(url))
     try:
         rows = await connection.fetch(
             "SELECT column_name, data_type, is_nullable, column_default"
-            " FROM information_schema.columns WHERE table_name = 'simulations'"
-            " ORDER BY ordinal_position"
+            " FROM information_schema.columns WHERE table_name = $1"
+            " ORDER BY ordinal_position",
+            table,
         )
         columns = [
             Column(
@@ -124,13 +152,15 @@ async def database_table(url: str) -> Table:
             " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
             " CROSS JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ordinality)"
             " JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum"
-            " WHERE x.indrelid = 'simulations'::regclass AND NOT x.indisprimary"
-            " GROUP BY i.relname, x.indisunique"
+            " WHERE x.indrelid = $1::regclass AND NOT x.indisprimary"
+            " GROUP BY i.relname, x.indisunique",
+            table,
         )
         indexes = {(r["name"], tuple(r["columns"]), r["is_unique"]) for r in index_rows}
         check_rows = await connection.fetch(
             "SELECT conname, pg_get_constraintdef(oid) AS definition FROM pg_constraint"
-            " WHERE conrelid = 'simulations'::regclass AND contype = 'c'"
+            " WHERE conrelid = $1::regclass AND contype = 'c'",
+            table,
         )
         enums = {
             allowed[1]: re.findall(r"'(\w+)'", allowed[2])
@@ -150,16 +180,24 @@ def model_type(annotation: object) -> str:
     return annotation.__name__
 
 
-def test_drizzle_columns_match_the_migrated_table(api_database: str) -> None:
-    drizzle, database = drizzle_table(), asyncio.run(database_table(api_database))
+def test_schema_ts_has_every_table() -> None:
+    assert set(drizzle_tables()) == set(TABLES)
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_drizzle_columns_match_the_migrated_table(api_database: str, table: str) -> None:
+    drizzle, database = drizzle_tables()[table], asyncio.run(database_table(api_database, table))
     assert drizzle.columns, "no column parsed out of schema.ts"
     assert [c.name for c in drizzle.columns] == [c.name for c in database.columns]
     for ours, theirs in zip(drizzle.columns, database.columns, strict=True):
         assert ours == theirs, f"schema.ts {ours} but the database has {theirs}"
 
 
-def test_drizzle_indexes_and_constraints_match_the_migrated_table(api_database: str) -> None:
-    drizzle, database = drizzle_table(), asyncio.run(database_table(api_database))
+@pytest.mark.parametrize("table", TABLES)
+def test_drizzle_indexes_and_constraints_match_the_migrated_table(
+    api_database: str, table: str
+) -> None:
+    drizzle, database = drizzle_tables()[table], asyncio.run(database_table(api_database, table))
     assert drizzle.indexes == database.indexes
     assert drizzle.checks == database.checks
     assert drizzle.enums == database.enums
@@ -170,4 +208,9 @@ def test_jsonb_columns_are_typed_as_the_models_stored_in_them() -> None:
         name: model_type(field.annotation) for name, field in SimulationResult.model_fields.items()
     }
     expected |= {"error": JobError.__name__, "request": SimulationRequest.__name__}
-    assert drizzle_table().json_types == expected
+    tables = drizzle_tables()
+    assert tables["simulations"].json_types == expected
+    assert tables["studies"].json_types == {
+        "request": StudyRequest.__name__,
+        "result": StudyResult.__name__,
+    }

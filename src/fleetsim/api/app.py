@@ -10,12 +10,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetsim.api import health, reference, simulations
+from fleetsim.api import health, reference, simulations, studies
 from fleetsim.api.deps import Dispatch
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.openapi import install_openapi_corrections
 from fleetsim.jobs.execute import CoreRun
 from fleetsim.jobs.service import JobService, open_services
+from fleetsim.jobs.studies import StudyService
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging
 from fleetsim.models import JobMessage
@@ -47,6 +48,8 @@ def create_app(
             app.state.jobs = jobs
             async with _dispatcher(jobs, settings, publish) as dispatch:
                 app.state.dispatch = dispatch
+                app.state.studies = study_service = StudyService(jobs, dispatch)
+                jobs.on_finished = study_service.job_finished
                 if not settings.api_keys:
                     logger.warning(
                         "FLEETSIM_API_KEYS is empty: every authenticated route answers 401"
@@ -66,7 +69,7 @@ def create_app(
         "fleetsim",
         settings,
         lifespan,
-        routers=(health.router, simulations.router, reference.router),
+        routers=(health.router, simulations.router, studies.router, reference.router),
         summary="EV fleet simulation: energy, charging, cost and depot peak power",
     )
     install_error_handlers(app)

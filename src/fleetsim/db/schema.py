@@ -60,3 +60,50 @@ simulations = sa.Table(
     sa.Index("ix_simulations_created_at", "created_at", "id"),
     sa.Index("ix_simulations_status", "status"),
 )
+
+STUDY_STATUSES = ("running", "finished")
+
+studies = sa.Table(
+    "studies",
+    metadata,
+    sa.Column("id", UUID(as_uuid=True), primary_key=True),
+    sa.Column("label", sa.Text, nullable=True),
+    sa.Column("request", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="running"),
+    sa.Column("points_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("points_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("points_failed", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("result", JSONB(none_as_null=True), nullable=True),
+    sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint(
+        "status IN (" + ", ".join(f"'{s}'" for s in STUDY_STATUSES) + ")",
+        name="ck_studies_status",
+    ),
+    sa.Index("ix_studies_created_at", "created_at", "id"),
+)
+"""Design studies: the request, progress counts and, once finished, the result table."""
+
+study_points = sa.Table(
+    "study_points",
+    metadata,
+    sa.Column(
+        "study_id",
+        UUID(as_uuid=True),
+        sa.ForeignKey("studies.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("grid_index", sa.Integer, primary_key=True),
+    sa.Column("size_index", sa.Integer, primary_key=True, comment="-1 without a sizing axis"),
+    sa.Column("axis_values", JSONB, nullable=False),
+    sa.Column("job_id", UUID(as_uuid=True), sa.ForeignKey("simulations.id"), nullable=False),
+    sa.Column("installed_kw", sa.Float, nullable=False),
+    sa.Index("ix_study_points_job_id", "job_id"),
+)
+"""Each point of a study and the simulation job that computes it (shared with any other
+study or submit of the same input)."""

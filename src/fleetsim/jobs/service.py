@@ -8,7 +8,7 @@ needs (catalogue, job store, bucket) once per process and closes it at the end.
 import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,6 +27,10 @@ from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
 
 logger = logging.getLogger(__name__)
+
+FINISHED = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.DONE, Outcome.EXHAUSTED})
+"""Outcomes after which the job is terminal (DONE: a redelivery of a finished job, so a
+study whose advance failed the first time advances now)."""
 
 INVALID_DIGEST_PREFIX = "invalid:"
 """Input digest of a job whose message or request cannot run, followed by a hash of it."""
@@ -68,6 +72,9 @@ class JobService:
         """FLEETSIM_GCS_BUCKET: where mode gcs results are written and read from."""
         self._catalogue = catalogue
         self._simulation = simulate
+        self.on_finished: Callable[[UUID], Awaitable[None]] | None = None
+        """Called with a job's id once a run leaves it finished (a door sets it: studies
+        advance when one of their points finishes)."""
 
     def catalogue(self) -> Catalogue:
         """Blocking: the reference data once loaded; raises CatalogueUnavailableError."""
@@ -123,8 +130,8 @@ class JobService:
         )
 
     async def run(self, job_id: UUID) -> Outcome:
-        """Claim, run and record the job (see `execute`)."""
-        return await execute(
+        """Claim, run and record the job (see `execute`), then tell `on_finished`."""
+        outcome = await execute(
             self.store,
             job_id,
             self.resolve,
@@ -134,6 +141,9 @@ class JobService:
             lease_s=self.settings.lease_s,
             objects=self.objects,
         )
+        if self.on_finished is not None and outcome in FINISHED:
+            await self.on_finished(job_id)
+        return outcome
 
     async def result(self, job_id: UUID) -> JobResult | None:
         """The job's status and result bytes, from its row or its object; None if no such

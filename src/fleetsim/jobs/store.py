@@ -57,7 +57,7 @@ _CLAIMABLE = sa.or_(
     _t.status == "queued", sa.and_(_t.status == "running", _t.lease_until < sa.func.now())
 )
 
-_UNAVAILABLE: tuple[type[Exception], ...] = (
+UNAVAILABLE: tuple[type[Exception], ...] = (
     OSError,  # connection refused or reset
     sqlalchemy.exc.OperationalError,
     sqlalchemy.exc.InterfaceError,
@@ -70,13 +70,13 @@ _UNAVAILABLE: tuple[type[Exception], ...] = (
 error is a bug."""
 
 
-def _translated(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+def translated(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """A store method whose transient database errors reach callers as
     DatabaseUnavailableError, never as a driver's exception."""
 
     @functools.wraps(method)
     async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        with map_exceptions({_UNAVAILABLE: DatabaseUnavailableError}):
+        with map_exceptions({UNAVAILABLE: DatabaseUnavailableError}):
             return await method(*args, **kwargs)
 
     return translated
@@ -208,7 +208,7 @@ class JobStore:
         self._status_pool = status_pool
 
     @classmethod
-    @_translated
+    @translated
     async def open(cls, database_url: str, *, pool_size: int = 20) -> "JobStore":
         """Engine and status pool of at most `pool_size` connections each, none beyond:
         under load, a connection made and dropped per request (pool overflow) costs more
@@ -226,16 +226,21 @@ class JobStore:
             raise
         return cls(engine, status_pool)
 
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine, shared with the study store."""
+        return self._engine
+
     async def close(self) -> None:
         await self._status_pool.close()
         await self._engine.dispose()
 
-    @_translated
+    @translated
     async def ping(self) -> None:
         async with self._engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
-    @_translated
+    @translated
     async def create(
         self,
         *,
@@ -298,7 +303,7 @@ class JobStore:
             raise IdempotencyConflictError(idempotency_key, job.job_id)
         return Created(job, created=False)
 
-    @_translated
+    @translated
     async def claim(self, job_id: UUID, *, lease_s: float, max_attempts: int) -> Claim | Refusal:
         """Take a queued job, or a running one whose lease expired, for `lease_s` seconds.
 
@@ -340,7 +345,7 @@ class JobStore:
             return Refusal.MISSING
         return Refusal.DONE if status in ("succeeded", "failed") else Refusal.BUSY
 
-    @_translated
+    @translated
     async def renew(self, claim: Claim, *, lease_s: float) -> bool:
         """Extend a running claim's lease to `lease_s` from now; False if it was lost."""
         statement = (
@@ -352,7 +357,7 @@ class JobStore:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
-    @_translated
+    @translated
     async def release(self, claim: Claim) -> bool:
         """Hand a running job back to the queue (attempts kept), so a redelivery after a
         transient fault need not wait out the lease; False if the claim was lost meanwhile."""
@@ -365,7 +370,7 @@ class JobStore:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
-    @_translated
+    @translated
     async def complete(
         self, claim: Claim, result: CanonicalResult, *, result_uri: str | None = None
     ) -> bool:
@@ -397,7 +402,7 @@ class JobStore:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
-    @_translated
+    @translated
     async def fail(self, claim: Claim, error: JobError) -> bool:
         """Mark the claimed job failed with `error`; False if the claim was lost meanwhile."""
         now = sa.func.now()
@@ -410,7 +415,7 @@ class JobStore:
         async with self._engine.connect() as conn:
             return (await conn.execute(statement)).first() is not None
 
-    @_translated
+    @translated
     async def get(self, job_id: UUID) -> Job | None:
         record = await self._status_pool.fetchrow(_GET_JOB, job_id)
         if record is None:
@@ -420,7 +425,7 @@ class JobStore:
             job["error"] = JobError.model_validate_json(job["error"])
         return Job.model_validate(job)
 
-    @_translated
+    @translated
     async def result(self, job_id: UUID) -> StoredResult | None:
         """The job's status and, once it succeeded, the canonical result bytes or, for a
         result in object storage, its URI."""
@@ -443,7 +448,7 @@ class JobStore:
             return StoredResult(status, None, uri)
         return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
 
-    @_translated
+    @translated
     async def list_jobs(
         self,
         *,
@@ -469,7 +474,7 @@ class JobStore:
         jobs = [_job(row._mapping) for row in rows[:limit]]
         return Page(jobs, encode_cursor(jobs[-1]) if len(rows) > limit else None)
 
-    @_translated
+    @translated
     async def unclaimed(self, *, idle_s: float) -> list[Unclaimed]:
         """Claimable jobs untouched for `idle_s` seconds, oldest first: those whose message
         may be lost (a crash between the row and the publish)."""
@@ -483,7 +488,7 @@ class JobStore:
             rows = (await conn.execute(statement)).all()
         return [Unclaimed(row.id, row.mode, row.request) for row in rows]
 
-    @_translated
+    @translated
     async def claimable(self, limit: int) -> list[UUID]:
         """Ids of queued jobs and of running jobs whose lease expired, oldest first."""
         statement = sa.select(_t.id).where(_CLAIMABLE).order_by(_t.created_at).limit(limit)

@@ -15,6 +15,7 @@ from fleetsim.logs import configure_logging
 from fleetsim.pubsub import push
 from fleetsim.pubsub.auth import PushAuth
 from fleetsim.pubsub.handler import Handler
+from fleetsim.pubsub.publisher import advancing_studies
 from fleetsim.settings import Settings
 from fleetsim.sinks.gcs import GcsSink
 from fleetsim.web import service_app
@@ -45,7 +46,8 @@ def create_app(
                 extra={"auth": auth.scheme, "bucket": settings.gcs_bucket, "env": settings.env},
             )
             try:
-                yield
+                with advancing_studies(jobs, settings):
+                    yield
             finally:
                 await handler.release_running()  # while the database still answers
 

@@ -6,15 +6,20 @@ job without a message, never a message without a job. `requeue` publishes those 
 
 import asyncio
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from uuid import UUID
 
 from pydantic import ValidationError
 
+from fleetsim.jobs.service import JobService
 from fleetsim.jobs.store import JobStore
+from fleetsim.jobs.studies import StudyService
 from fleetsim.logs import request_id_var
 from fleetsim.models import JobMessage
+from fleetsim.settings import Settings
 
 if TYPE_CHECKING:  # the client loads with the first Publisher: the API without a topic skips it
     from google.cloud import pubsub_v1  # type: ignore[import-untyped]
@@ -105,3 +110,20 @@ async def requeue(store: JobStore, publisher: Publisher, *, idle_s: float) -> Re
         else:
             report.published.append(message.job_id)
     return report
+
+
+@contextmanager
+def advancing_studies(jobs: JobService, settings: Settings) -> Iterator[None]:
+    """A worker advances the studies whose points it finishes: their next sizing round is
+    published to FLEETSIM_PUBSUB_TOPIC (without one it stays queued, with a warning)."""
+    publisher = None
+    if settings.pubsub_topic is not None:
+        publisher = Publisher(settings.pubsub_topic, timeout_s=settings.publish_timeout_s)
+    studies = StudyService(jobs, None if publisher is None else publisher.publish)
+    jobs.on_finished = studies.job_finished
+    try:
+        yield
+    finally:
+        jobs.on_finished = None
+        if publisher is not None:
+            publisher.close()

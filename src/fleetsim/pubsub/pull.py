@@ -16,6 +16,7 @@ from google.cloud import pubsub_v1  # type: ignore[import-untyped]
 from fleetsim.jobs.service import open_services
 from fleetsim.logs import configure_logging
 from fleetsim.pubsub.handler import Handler, Verdict
+from fleetsim.pubsub.publisher import advancing_studies
 from fleetsim.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -175,7 +176,8 @@ async def _pull(settings: Settings, subscription: str, max_messages: int) -> Non
         loop.add_signal_handler(signum, stop.set)
     async with open_services(settings) as jobs:
         handler = Handler(jobs)
-        try:
-            await PullWorker(handler, subscription, max_messages=max_messages).run(stop)
-        finally:
-            await handler.release_running()  # while the database still answers
+        with advancing_studies(jobs, settings):
+            try:
+                await PullWorker(handler, subscription, max_messages=max_messages).run(stop)
+            finally:
+                await handler.release_running()  # while the database still answers
