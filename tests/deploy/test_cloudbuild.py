@@ -394,6 +394,20 @@ def test_dead_letters_are_kept_and_may_be_forwarded(first_build: list[Call]) -> 
     }
 
 
+def test_the_api_and_the_workers_may_publish_to_the_jobs_topic(first_build: list[Call]) -> None:
+    """The API publishes jobs; a worker publishes a study's next sizing round."""
+    publishers = {
+        c.flag("--member")
+        for c in first_build
+        if c.argv[2:5] == ["topics", "add-iam-policy-binding", "fleetsim-jobs"]
+        and c.flag("--role") == "roles/pubsub.publisher"
+    }
+    assert publishers == {
+        "serviceAccount:fleetsim-api@proj.iam.gserviceaccount.com",
+        "serviceAccount:fleetsim-worker@proj.iam.gserviceaccount.com",
+    }
+
+
 def test_existing_topics_are_not_created_again(next_build: list[Call]) -> None:
     assert not calls_of(next_build, "gcloud", "pubsub", "topics", "create")
     assert not calls_of(next_build, "gcloud", "pubsub", "subscriptions", "create")

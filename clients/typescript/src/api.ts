@@ -197,6 +197,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/studies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Studies, newest first */
+        get: operations["list_studies_v1_studies_get"];
+        put?: never;
+        /**
+         * Submit a design study
+         * @description Check the study (every point it may run must resolve; 422 names the field and the
+         *     value otherwise; nothing is queued) and queue its first points as simulation jobs. The
+         *     same study again (same request, same configuration) is the same study: its id and
+         *     progress are returned, nothing is queued twice.
+         */
+        post: operations["submit_study_v1_studies_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies/{study_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A study's progress */
+        get: operations["study_status_v1_studies__study_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/studies/{study_id}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A finished study's table
+         * @description The table as JSON (the bytes the CLI writes to study.json), or as CSV with
+         *     `Accept: text/csv` (the CLI's study.csv).
+         */
+        get: operations["study_result_v1_studies__study_id__result_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -216,6 +278,38 @@ export interface components {
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed";
+        };
+        /**
+         * Axis
+         * @description One grid axis: a parameter path and its values, listed (`values`) or as a range
+         *     (`from`, `to`, `step`, both ends included).
+         */
+        Axis: {
+            /**
+             * From
+             * @description first value of a range
+             */
+            from?: number | null;
+            /**
+             * Path
+             * @description a `set` path, e.g. `sites.depot.site_power_limit_kw`
+             */
+            path: string;
+            /**
+             * Step
+             * @description a range's step
+             */
+            step?: number | null;
+            /**
+             * To
+             * @description last value of a range (included)
+             */
+            to?: number | null;
+            /**
+             * Values
+             * @description the values, in the table's order
+             */
+            values?: components["schemas"]["JsonValue"][] | null;
         };
         /**
          * ChargerSpec
@@ -728,6 +822,55 @@ export interface components {
             warnings: string[];
         };
         /**
+         * PointKpis
+         * @description What a planner compares between designs, from one simulation's KPIs.
+         */
+        PointKpis: {
+            /**
+             * Charger Utilisation
+             * @description port-time in use, 0-1
+             */
+            charger_utilisation: {
+                [key: string]: number;
+            };
+            /**
+             * Charging Cost
+             * @description energy_cost + demand_charge
+             */
+            charging_cost: number;
+            /** Demand Charge */
+            demand_charge: number;
+            /** Energy Cost */
+            energy_cost: number;
+            /**
+             * Energy Served Pct
+             * @description energy stored / energy requested, percent
+             */
+            energy_served_pct: number;
+            /** Feasible */
+            feasible: boolean;
+            /**
+             * Installed Kw
+             * @description charging infrastructure: ports x rated kW summed over the chargers
+             */
+            installed_kw: number;
+            /** Max Wait Min */
+            max_wait_min: number;
+            /** Mean Wait Min */
+            mean_wait_min: number;
+            /**
+             * Peak Kw
+             * @description highest site peak, kW
+             */
+            peak_kw: number;
+            /** Sites */
+            sites: {
+                [key: string]: components["schemas"]["SitePeak"];
+            };
+            /** Stranded Trips */
+            stranded_trips: number;
+        };
+        /**
          * Problem
          * @description One invalid input: where (`loc`, outermost first) and what is wrong.
          */
@@ -744,6 +887,33 @@ export interface components {
         Problems: {
             /** Detail */
             detail: components["schemas"]["Problem"][];
+        };
+        /**
+         * Requirement
+         * @description What a design must achieve; every given criterion must hold.
+         */
+        Requirement: {
+            /**
+             * Feasible
+             * @description no stranded trip (true), or not required (false)
+             * @default true
+             */
+            feasible?: boolean;
+            /**
+             * Max Peak Kw
+             * @description highest site peak (the largest over sites), kW, at most this
+             */
+            max_peak_kw?: number | null;
+            /**
+             * Max Wait Min
+             * @description longest wait for a port, minutes, at most this
+             */
+            max_wait_min?: number | null;
+            /**
+             * Min Energy Served Pct
+             * @description energy stored / energy requested, percent, at least this
+             */
+            min_energy_served_pct?: number | null;
         };
         /**
          * RouteSpec
@@ -1066,6 +1236,75 @@ export interface components {
              */
             t: string;
         };
+        /** SitePeak */
+        SitePeak: {
+            /** Limit Kw */
+            limit_kw: number | null;
+            /** Peak Kw */
+            peak_kw: number;
+        };
+        /**
+         * SizeAxis
+         * @description The sizing axis: for each grid point, the least value of `path` in `from`..`to` (by
+         *     `step`) that meets `require`, found by a k-ary search assuming the requirement is
+         *     monotone in the value (more is never worse).
+         */
+        SizeAxis: {
+            /**
+             * From
+             * @description least value tried
+             */
+            from: number;
+            /**
+             * Path
+             * @description a numeric `set` path, e.g. `chargers.dc.ports`
+             */
+            path: string;
+            /**
+             * Probes Per Round
+             * @description values tried at once per round (k of the k-ary search); part of the result, so it is fixed by the request, not by the number of workers
+             * @default 3
+             */
+            probes_per_round?: number;
+            require?: components["schemas"]["Requirement"];
+            /** Step */
+            step: number;
+            /**
+             * To
+             * @description greatest value tried (included)
+             */
+            to: number;
+        };
+        /**
+         * SizingAnswer
+         * @description The sizing search's answer at one grid point.
+         */
+        SizingAnswer: {
+            /**
+             * Evaluated
+             * @description values simulated, increasing
+             */
+            evaluated: number[];
+            /** Grid Index */
+            grid_index: number;
+            /**
+             * Least
+             * @description least value meeting the requirement; None: none
+             */
+            least: number | null;
+            /**
+             * Monotone
+             * @description false when a value meeting the requirement was found below one that does not: the answer is then the least passing value above the greatest failing one below it, and the assumption behind the search is broken
+             */
+            monotone: boolean;
+            /**
+             * Values
+             * @description the grid point's axis values
+             */
+            values: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
         /**
          * StopSpec
          * @description A stop on a route: the vehicle comes to rest at the point nearest `location`.
@@ -1081,6 +1320,153 @@ export interface components {
                 number,
                 number
             ];
+        };
+        /**
+         * Study
+         * @description A study's progress.
+         */
+        Study: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Label */
+            label: string | null;
+            /**
+             * Points Done
+             * @description points terminal (succeeded or failed)
+             */
+            points_done: number;
+            /** Points Failed */
+            points_failed: number;
+            /**
+             * Points Total
+             * @description points planned so far (sizing adds rounds)
+             */
+            points_total: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "finished";
+            /**
+             * Study Id
+             * Format: uuid
+             */
+            study_id: string;
+        };
+        /** StudyAccepted */
+        StudyAccepted: {
+            /**
+             * Points
+             * @description simulations queued or reused so far
+             */
+            points: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "running" | "finished";
+            /**
+             * Study Id
+             * Format: uuid
+             */
+            study_id: string;
+        };
+        /** StudyPage */
+        StudyPage: {
+            /** Items */
+            items: components["schemas"]["Study"][];
+        };
+        /**
+         * StudyPoint
+         * @description One simulation of the study: its axis values, job and outcome.
+         */
+        StudyPoint: {
+            /** Error */
+            error?: string | null;
+            /**
+             * Grid Index
+             * @description the grid point it belongs to, from 0
+             */
+            grid_index: number;
+            /**
+             * Job Id
+             * Format: uuid
+             */
+            job_id: string;
+            kpis?: components["schemas"]["PointKpis"] | null;
+            /**
+             * Meets Requirement
+             * @description sizing studies: whether the point meets `size.require`
+             */
+            meets_requirement?: boolean | null;
+            /**
+             * Pareto
+             * @description on the Pareto front over (cost, peak kW, installed kW)
+             * @default false
+             */
+            pareto?: boolean;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "succeeded" | "failed";
+            /**
+             * Values
+             * @description path -> value, grid axes then sizing
+             */
+            values: {
+                [key: string]: components["schemas"]["JsonValue"];
+            };
+        };
+        /**
+         * StudyRequest
+         * @description A base simulation request, a grid of axes (their product: the grid points) and
+         *     optionally a sizing axis searched at every grid point.
+         */
+        StudyRequest: {
+            base?: components["schemas"]["SimulationRequest"];
+            /** Grid */
+            grid?: components["schemas"]["Axis"][];
+            /**
+             * Label
+             * @description free text for people
+             */
+            label?: string | null;
+            size?: components["schemas"]["SizeAxis"] | null;
+        };
+        /**
+         * StudyResult
+         * @description A finished study: one row per simulated point, the sizing answers and the front.
+         */
+        StudyResult: {
+            /**
+             * Axes
+             * @description grid paths, then the sizing path
+             */
+            axes: string[];
+            /** Label */
+            label: string | null;
+            /**
+             * Pareto Over
+             * @description KPIs the front minimises
+             */
+            pareto_over: string[];
+            /** Points */
+            points: components["schemas"]["StudyPoint"][];
+            /** Points Failed */
+            points_failed: number;
+            /** Sizing */
+            sizing: components["schemas"]["SizingAnswer"][] | null;
+            /**
+             * Study Id
+             * Format: uuid
+             */
+            study_id: string;
         };
         /** TimeSeriesPoint */
         TimeSeriesPoint: {
@@ -1852,6 +2238,243 @@ export interface operations {
             };
             /** @description the request body, or the run, is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    list_studies_v1_studies_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyPage"];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    submit_study_v1_studies_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StudyRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyAccepted"];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the request body, or the run, is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    study_status_v1_studies__study_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                study_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Study"];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    study_result_v1_studies__study_id__result_get: {
+        parameters: {
+            query?: never;
+            header?: {
+                accept?: string | null;
+            };
+            path: {
+                study_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StudyResult"];
+                    "text/csv": string;
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the job has not succeeded (yet), or the Idempotency-Key names another request */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

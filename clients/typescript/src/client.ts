@@ -8,6 +8,9 @@ export type SimulationRequest = Schemas["SimulationRequest"];
 export type SimulationResult = Schemas["SimulationResult"];
 export type Job = Schemas["Job"];
 export type JobStatus = Job["status"];
+export type StudyRequest = Schemas["StudyRequest"];
+export type StudyResult = Schemas["StudyResult"];
+export type Study = Schemas["Study"];
 
 export type FleetsimClient = ReturnType<typeof createFleetsimClient>;
 
