@@ -4,13 +4,13 @@ and the Pareto front of cost against peak power.
 Imported only when plots are asked for: matplotlib is slow to import.
 """
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 
 from fleetsim.models.study import StudyResult
 
@@ -27,8 +27,11 @@ def write_study_plots(result: StudyResult, out_dir: Path) -> list[Path]:
     return paths
 
 
-def _label(values: Mapping[str, object]) -> str:
-    return "\n".join(f"{path.rsplit('.', 1)[-1]}={value}" for path, value in values.items())
+def _saved(fig: Figure, target: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(target, dpi=110)
+    plt.close(fig)
+    return target
 
 
 def _sizing(result: StudyResult, out_dir: Path) -> Path:
@@ -52,11 +55,7 @@ def _sizing(result: StudyResult, out_dir: Path) -> Path:
     ax.set_xlabel(" / ".join(p.rsplit(".", 1)[-1] for p in result.axes[:-1]))
     ax.set_ylabel(f"least {path_name}")
     ax.set_title(f"sizing: least {path_name} meeting the requirement", fontsize=10)
-    fig.tight_layout()
-    target = out_dir / "sizing.png"
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _saved(fig, out_dir / "sizing.png")
 
 
 def _kpi(result: StudyResult, out_dir: Path) -> Path:
@@ -79,11 +78,7 @@ def _kpi(result: StudyResult, out_dir: Path) -> Path:
     ax.set_xlabel(first or "")
     ax.set_ylabel(KPI.replace("_", " "))
     ax.set_title(f"{KPI.replace('_', ' ')} over the study's grid")
-    fig.tight_layout()
-    target = out_dir / "kpi.png"
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _saved(fig, out_dir / "kpi.png")
 
 
 def _pareto(result: StudyResult, out_dir: Path) -> Path:
@@ -114,8 +109,4 @@ def _pareto(result: StudyResult, out_dir: Path) -> Path:
     ax.set_xlabel("charging cost")
     ax.set_ylabel("highest site peak, kW")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    target = out_dir / "pareto.png"
-    fig.savefig(target, dpi=110)
-    plt.close(fig)
-    return target
+    return _saved(fig, out_dir / "pareto.png")

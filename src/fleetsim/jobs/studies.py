@@ -49,7 +49,7 @@ class StudyService:
             limits=job_limits(settings),
         )
         sid = study_id(study, base.input_digest)
-        request = study.model_dump(mode="json", by_alias=True)
+        request = study.model_dump(mode="json", by_alias=True, exclude_unset=True)
         await self.store.create(sid, study.label, request)
         await self.advance(sid)
         found = await self.store.get(sid)
