@@ -253,9 +253,7 @@ def _trip_warnings(run: FleetRun) -> list[str]:
     for trip in clipped.tolist():
         vehicle_type = run.index.vehicle_types[int(run.trip_vehicle[trip])]
         route = run.index.route_ids[int(run.trip_route[trip])]
-        seconds_by_pair.setdefault((vehicle_type, route), []).append(
-            float(run.trip_missed_s[trip])
-        )
+        seconds_by_pair.setdefault((vehicle_type, route), []).append(float(run.trip_missed_s[trip]))
     pairs = sorted(seconds_by_pair.items(), key=lambda item: (-len(item[1]), item[0]))
     described = [
         f"{vehicle_type} on {route}: {len(seconds)} trips, {_seconds_range(seconds)} each"
