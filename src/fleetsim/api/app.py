@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetsim.api import health, reference, simulations
+from fleetsim.api import health, reference, reports, simulations
 from fleetsim.api.deps import Dispatch
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.openapi import install_openapi_corrections
@@ -66,7 +66,7 @@ def create_app(
         "fleetsim",
         settings,
         lifespan,
-        routers=(health.router, simulations.router, reference.router),
+        routers=(health.router, simulations.router, reports.router, reference.router),
         summary="EV fleet simulation: energy, charging, cost and depot peak power",
     )
     install_error_handlers(app)

@@ -27,7 +27,7 @@ STRANDED_ROWS_MAX = 200
 """The stranded-trip table lists this many (the first by departure) and counts the rest."""
 
 CHART_CAPTIONS = {
-    "soc.png": "State of charge over the week, with each vehicle type's reserve",
+    "soc.png": "State of charge over the horizon, with each vehicle type's reserve",
     "site_load.png": "Grid power per site against its limit",
     "charger_occupancy.png": "Every charger: ports in use, and queueing",
 }
@@ -135,7 +135,9 @@ def _kpis(meta: Metadata) -> str:
 
 
 def _peak(peak_kw: float, limit: float | None) -> str:
-    return f"{peak_kw:,.0f} kW" + (f" of {limit:,.0f}" if limit is not None else ", no limit")
+    return f"{peak_kw:,.0f} kW" + (
+        f" of {limit:,.0f} kW limit" if limit is not None else ", no limit"
+    )
 
 
 def _wait(mean_s: float, max_s: float) -> str:
