@@ -213,8 +213,12 @@ def charger_chart(data: Data, figures: InputFigures) -> Figure:
         arrived = clock.hours(e["arrived"] for e in queued)
         waits = [(float(h), e["wait_s"] / 3600) for h, e in zip(arrived, queued, strict=True)]
         ax.broken_barh(waits, (row + 0.22, 0.14), color="#cb181d")
+        _, queue = _count_over_time(arrived, clock.hours(e["plugged_in"] for e in queued))
         port_text = f"{ports} port{'s' if ports != 1 else ''}" if ports else "ports unknown"
-        labels.append(f"{charger_id}\n{port_text}, {utilisation[charger_id]:.0%} in use")
+        queue_text = f", up to {queue.max():.0f} queued" if len(queued) else ""
+        labels.append(
+            f"{charger_id}\n{port_text}, {utilisation[charger_id]:.0%} in use{queue_text}"
+        )
     ax.set_yticks(range(len(chargers)), labels, fontsize=8)
     ax.set_ylim(-0.7, len(chargers) - 0.3)
     hidden = len(utilisation) - len(chargers)
