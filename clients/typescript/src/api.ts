@@ -1791,7 +1791,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description no such job */
@@ -1800,7 +1800,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description the job has not succeeded (yet), or the Idempotency-Key names another request */
@@ -1809,7 +1809,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description the request body, or the run, is too large */
@@ -1818,7 +1818,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description invalid input: one entry per problem */
@@ -1827,7 +1827,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"];
                 };
             };
             /** @description a dependency is unavailable */
@@ -1836,7 +1836,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/html": components["schemas"]["Message"];
+                    "application/json": components["schemas"]["Message"];
                 };
             };
         };

@@ -4,7 +4,7 @@ import asyncio
 import threading
 from uuid import UUID
 
-from fastapi import APIRouter, HTTPException, Security, status
+from fastapi import APIRouter, HTTPException, Response, Security, status
 from fastapi.responses import HTMLResponse
 
 from fleetsim.api.deps import CatalogueDep, JobServiceDep, require_api_key
@@ -31,9 +31,13 @@ router = APIRouter(
 
 @router.get(
     "/simulations/{job_id}/report",
-    response_class=HTMLResponse,
+    # A plain Response: an HTMLResponse would document the JSON errors as text/html too.
+    response_class=Response,
     responses={
-        200: {"content": {"text/html": {}}, "description": "the report page"},
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "the report page",
+        },
         **responses(404, 409, 413, 422, 503),
     },
     summary="A succeeded job's report: one self-contained HTML page",
