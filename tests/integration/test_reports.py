@@ -6,6 +6,8 @@ import asyncpg
 import httpx
 import pytest
 
+from fleetsim.api import reports
+
 from .test_api import insert_job, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -54,3 +56,17 @@ async def test_report_of_an_unknown_job_is_404_and_of_a_running_one_409(
     early = await client.get(f"/v1/simulations/{running}/report")
     assert early.status_code == 409
     assert "running" in early.json()["detail"]
+
+
+async def test_a_result_above_the_report_limit_is_413_naming_the_cli(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = {"scenario": "smoke", "fleet_id": str(uuid.uuid4())}
+    job_id = (await client.post("/v1/simulations", json=body)).json()["job_id"]
+    assert (await wait_for(client, job_id))["status"] == "succeeded"
+    monkeypatch.setattr(reports, "REPORT_MAX_RESULT_MB", 0)
+
+    response = await client.get(f"/v1/simulations/{job_id}/report")
+
+    assert response.status_code == 413
+    assert "python main.py run --report" in response.json()["detail"]
