@@ -243,15 +243,16 @@ def run(
             _fail([f"request: {exc}"])
         progress.update(task, description=f"simulating the fleet ({mode})")
         done = _run_in_mode(mode, sim_request, resolved, out, catalogue)
+        figures = figures_of(resolved)
         artefacts: list[tuple[str, Path]] = []
         if (plot or report) and done.result is not None:
             progress.update(task, description="drawing charts")
-            artefacts = _write_artefacts(done, figures_of(resolved), out, plot=plot, report=report)
+            artefacts = _write_artefacts(done, figures, out, plot=plot, report=report)
     if done.result is None:
         error = f": {done.error.type}: {done.error.message}" if done.error else ""
         errors.print(f"job {done.job_id} is {done.status}{error}", markup=False)
         raise typer.Exit(code=1)
-    console.print(_kpi_table(done.result, figures_of(resolved)))
+    console.print(_kpi_table(done.result, figures))
     console.print(MISSED_SESSIONS_LEGEND, style="dim", soft_wrap=True, highlight=False)
     for warning in done.result.metadata.warnings:
         console.print(f"note: {warning}", soft_wrap=True, markup=False, highlight=False)

@@ -8,6 +8,7 @@ the configuration (ids, names, warnings) goes through `html.escape`.
 
 import base64
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from html import escape
 from uuid import UUID
 
@@ -162,7 +163,7 @@ def _stranded(meta: Metadata, trips: list[StrandedTrip]) -> str:
         [
             t.vehicle_id,
             t.route_id,
-            t.departure,
+            datetime.fromisoformat(t.departure).strftime("%a %Y-%m-%d %H:%M"),
             f"{t.soc_start:.1%}",
             _number(t.stranded_at_km, "{:,.1f}"),
             _number(t.shortfall_kwh, "{:,.1f}"),
@@ -173,7 +174,14 @@ def _stranded(meta: Metadata, trips: list[StrandedTrip]) -> str:
     parts = [
         f"<p>{len(trips)} trips of {len(vehicles)} vehicles: {escape(by_vehicle)}</p>",
         _table(
-            ["vehicle", "route", "departure", "SoC at start", "stranded at, km", "short, kWh"],
+            [
+                "vehicle",
+                "route",
+                "departure (local)",
+                "SoC at start",
+                "stranded at, km",
+                "short, kWh",
+            ],
             rows,
             numeric=frozenset({3, 4, 5}),
         ),
