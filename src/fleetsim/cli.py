@@ -19,7 +19,11 @@ from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
 from fleetsim.config.resolve import with_schedule_csv
 from fleetsim.config.sessions_csv import with_sessions_csv
-from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
+from fleetsim.errors import (
+    DatabaseNotSetUpError,
+    DatabaseUnavailableError,
+    StoreUnavailableError,
+)
 from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import WorkLimitError, check_work, estimate_work, job_limits
 from fleetsim.jobs.modes import ModeRun, RunMode, run_in_mode
@@ -33,6 +37,8 @@ from fleetsim.models import (
     SimulationRequest,
     VehicleSpec,
 )
+from fleetsim.report.facts import MISSED_SESSIONS_LEGEND, charger_use, stranded_vehicles
+from fleetsim.report.inputs import InputFigures, figures_of
 
 if TYPE_CHECKING:
     from fleetsim.pubsub.publisher import Requeued
@@ -108,7 +114,15 @@ def _paths(assignments: list[str]) -> dict[str, object]:
     return values
 
 
-def _kpi_table(result: CanonicalResult) -> Table:
+STRANDED_VEHICLES_SHOWN = 5
+"""The KPI table names this many stranded vehicles, most stranded trips first."""
+CHARGERS_SHOWN = 8
+"""The KPI table lists this many chargers, most used first (the report lists all)."""
+
+
+def _kpi_table(result: CanonicalResult, figures: InputFigures) -> Table:
+    """The headline figures: feasibility and who was stranded, energy, cost, waits, each
+    site's peak beside its limit and each charger's port-time in use."""
     k = result.metadata.kpis
     table = Table(
         title=f"{result.metadata.scenario}: {result.metadata.counts.vehicles} vehicles,"
@@ -118,6 +132,7 @@ def _kpi_table(result: CanonicalResult) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("feasible", "yes" if k.feasible else f"no ({k.stranded_trips} stranded trips)"),
+        ("stranded vehicles", _stranded_vehicles(result)),
         ("distance", f"{k.distance_km:,.1f} km"),
         ("energy driven (battery)", f"{k.energy_driven_kwh:,.1f} kWh"),
         ("consumption", f"{k.kwh_per_km:.3f} kWh/km"),
@@ -127,10 +142,30 @@ def _kpi_table(result: CanonicalResult) -> Table:
         ("port wait mean / max", f"{k.mean_wait_s / 60:.1f} / {k.max_wait_s / 60:.1f} min"),
         ("missed charging sessions", str(k.missed_charging_sessions)),
     ]
-    rows += [(f"peak {site}", f"{kw:,.1f} kW") for site, kw in k.peak_site_kw.items()]
+    for site, site_kpis in k.sites.items():
+        limit = site_kpis.site_power_limit_kw
+        of_limit = "no limit" if limit is None else f"limit {limit:,.1f} kW"
+        rows.append((f"peak {site}", f"{site_kpis.peak_kw:,.1f} kW ({of_limit})"))
+    chargers = sorted(charger_use(result.data, figures), key=lambda c: -c.utilisation)
+    for charger in chargers[:CHARGERS_SHOWN]:
+        ports = "" if charger.ports is None else f" of {charger.ports} ports"
+        rows.append((f"utilisation {charger.charger_id}", f"{charger.utilisation:.1%}{ports}"))
+    if len(chargers) > CHARGERS_SHOWN:
+        rows.append(("utilisation, other chargers", f"{len(chargers) - CHARGERS_SHOWN} less used"))
     for name, value in rows:
         table.add_row(name, value)
     return table
+
+
+def _stranded_vehicles(result: CanonicalResult) -> str:
+    """`bus_03 (4), bus_01 (2), +3 more`: the most stranded vehicles and their trip counts."""
+    vehicles = stranded_vehicles(result.metadata)
+    if not vehicles:
+        return "none"
+    named = [f"{v.vehicle_id} ({v.stranded_trips})" for v in vehicles[:STRANDED_VEHICLES_SHOWN]]
+    if len(vehicles) > STRANDED_VEHICLES_SHOWN:
+        named.append(f"+{len(vehicles) - STRANDED_VEHICLES_SHOWN} more")
+    return ", ".join(named)
 
 
 @app.command()
@@ -150,6 +185,13 @@ def run(
         ),
     ] = None,
     plot: Annotated[bool, typer.Option(help="Also write PNG charts next to the result")] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            help="Also write report.html next to the result: KPIs, charts, stranded trips,"
+            " sites, chargers, warnings and lineage in one self-contained file"
+        ),
+    ] = False,
     set_paths: Annotated[
         list[str] | None,
         typer.Option(
@@ -201,23 +243,46 @@ def run(
             _fail([f"request: {exc}"])
         progress.update(task, description=f"simulating the fleet ({mode})")
         done = _run_in_mode(mode, sim_request, resolved, out, catalogue)
-        if plot and done.result is not None:
+        figures = figures_of(resolved)
+        artefacts: list[tuple[str, Path]] = []
+        if (plot or report) and done.result is not None:
             progress.update(task, description="drawing charts")
-            from fleetsim.plots import write_plots
-
-            charts = out / str(done.job_id)
-            charts.mkdir(parents=True, exist_ok=True)
-            write_plots(done.result.model(), resolved, charts)
+            artefacts = _write_artefacts(done, figures, out, plot=plot, report=report)
     if done.result is None:
         error = f": {done.error.type}: {done.error.message}" if done.error else ""
         errors.print(f"job {done.job_id} is {done.status}{error}", markup=False)
         raise typer.Exit(code=1)
-    console.print(_kpi_table(done.result))
+    console.print(_kpi_table(done.result, figures))
+    console.print(MISSED_SESSIONS_LEGEND, style="dim", soft_wrap=True, highlight=False)
     for warning in done.result.metadata.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}")
+        console.print(f"note: {warning}", soft_wrap=True, markup=False, highlight=False)
     if mode != "local":
         console.print(f"job: {done.job_id} ({done.status}, {done.attempts} attempts)")
-    console.print(f"result: {done.location}", soft_wrap=True)  # one line, to copy or parse
+    # One line each, to copy or parse.
+    console.print(f"result: {done.location}", soft_wrap=True, highlight=False)
+    for kind, path in artefacts:
+        console.print(f"{kind}: {path}", soft_wrap=True, highlight=False)
+
+
+def _write_artefacts(
+    done: ModeRun, figures: InputFigures, out: Path, *, plot: bool, report: bool
+) -> list[tuple[str, Path]]:
+    """The charts and the report of a finished run, in OUT/<job_id>/, as (kind, path)."""
+    assert done.result is not None
+    directory = out / str(done.job_id)
+    directory.mkdir(parents=True, exist_ok=True)
+    written: list[tuple[str, Path]] = []
+    if plot:
+        from fleetsim.plots import write_plots
+
+        written += [("chart", path) for path in write_plots(done.result.data, figures, directory)]
+    if report:
+        from fleetsim.report.html import render_report
+
+        path = directory / "report.html"
+        path.write_text(render_report(done.result, figures, job_id=done.job_id), encoding="utf-8")
+        written.append(("report", path))
+    return written
 
 
 def _run_in_mode(
@@ -234,9 +299,12 @@ def _run_in_mode(
         return asyncio.run(run)
     except NoBucketError:
         _fail(["--mode gcs needs FLEETSIM_GCS_BUCKET"])
+    except DatabaseNotSetUpError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
     except StoreUnavailableError as exc:
-        errors.print(f"database or bucket unavailable: {exc}", markup=False)
-        raise typer.Exit(code=1) from exc
+        errors.print(f"database or bucket unavailable: {exc}", markup=False, soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()

@@ -16,6 +16,11 @@ class DatabaseUnavailableError(StoreUnavailableError):
     """PostgreSQL refused, dropped or timed out a connection."""
 
 
+class DatabaseNotSetUpError(DatabaseUnavailableError):
+    """The database in DATABASE_URL does not exist, or lacks the schema this code expects;
+    the message says the fix (create it, `alembic upgrade head`)."""
+
+
 class BucketUnavailableError(StoreUnavailableError):
     """Cloud Storage answered 5xx or 429, or could not be reached."""
 

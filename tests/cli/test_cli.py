@@ -80,8 +80,40 @@ def test_plot_writes_three_pngs(tmp_path: Path) -> None:
     )
     assert done.exit_code == 0, done.output
     [path] = result_files(tmp_path)
+    assert f"result: {path}" in done.output
     for name in ("soc.png", "site_load.png", "charger_occupancy.png"):
         assert (path.parent / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"chart: {path.parent / name}\n" in done.output
+
+
+def test_kpi_table_names_limits_utilisation_and_stranded_vehicles(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(
+        json.dumps(
+            {
+                "scenario": "smoke",
+                "vehicles": [
+                    {"id": "compact_sedan", "battery_usable_kwh": 0.5},
+                    {"id": "ebus_12m", "battery_usable_kwh": 20},
+                ],
+            }
+        )
+    )
+    done = runner.invoke(
+        app,
+        ["run", "--request", str(request), "--config-dir", str(CONFIG), "--out", str(tmp_path)],
+        terminal_width=200,
+    )
+    assert done.exit_code == 0, done.output
+    [path] = result_files(tmp_path)
+    kpis = json.loads(path.read_bytes())["metadata"]["kpis"]
+    site = kpis["sites"]["neuperlach_depot"]
+    assert f"{site['peak_kw']:,.1f} kW (limit {site['site_power_limit_kw']:,.1f} kW)" in done.output
+    used = kpis["charger_utilisation"]["depot_dc_1"]
+    assert re.search(rf"utilisation depot_dc_1\s+│\s+{used:.1%} of 2 ports", done.output)
+    assert re.search(r"stranded vehicles\s+│\s+bus_01 \(2\), sedan_01 \(2\)", done.output)
+    assert "missed charging sessions: stays that left a charger's queue" in done.output
+    assert "note: motor power limit:" in done.output and "not a fault" in done.output
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from fleetsim.api import health, reference, simulations, studies
+from fleetsim.api import health, reference, reports, simulations, studies
 from fleetsim.api.deps import Dispatch
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.openapi import install_openapi_corrections
@@ -69,7 +69,13 @@ def create_app(
         "fleetsim",
         settings,
         lifespan,
-        routers=(health.router, simulations.router, studies.router, reference.router),
+        routers=(
+            health.router,
+            simulations.router,
+            reports.router,
+            studies.router,
+            reference.router,
+        ),
         summary="EV fleet simulation: energy, charging, cost and depot peak power",
     )
     install_error_handlers(app)

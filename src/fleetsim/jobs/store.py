@@ -11,7 +11,8 @@ import base64
 import binascii
 import functools
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -27,7 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from fleetsim.db.schema import RESULT_PARTS, simulations
-from fleetsim.errors import DatabaseUnavailableError, map_exceptions
+from fleetsim.errors import DatabaseNotSetUpError, DatabaseUnavailableError, map_exceptions
 from fleetsim.models import CanonicalResult, JobMode, SimulationResult
 from fleetsim.models.job import Job, JobError, JobStatus
 from fleetsim.models.result import canonical_json_text
@@ -70,13 +71,36 @@ UNAVAILABLE: tuple[type[Exception], ...] = (
 error is a bug."""
 
 
+_NOT_SET_UP_FIXES = {
+    "3D000": "create it, then run `alembic upgrade head`",  # invalid_catalog_name
+    "42P01": "run `alembic upgrade head`",  # undefined_table: never migrated
+    "42703": "run `alembic upgrade head`",  # undefined_column: migrated to an older head
+}
+"""SQLSTATEs that mean the database is not set up for this code, and the fix for each."""
+
+
+@contextmanager
+def _setup_checked() -> Iterator[None]:
+    """Raise DatabaseNotSetUpError, naming the fix, for a missing database or schema."""
+    try:
+        yield
+    except (sqlalchemy.exc.DBAPIError, asyncpg.PostgresError) as exc:
+        driver_error = getattr(exc, "orig", exc)
+        fix = _NOT_SET_UP_FIXES.get(getattr(driver_error, "sqlstate", None) or "")
+        if fix is None:
+            raise
+        reason = str(driver_error.__cause__ or driver_error)
+        raise DatabaseNotSetUpError(f"DATABASE_URL: {reason}: {fix}") from exc
+
+
 def translated(method: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
     """A store method whose transient database errors reach callers as
-    DatabaseUnavailableError, never as a driver's exception."""
+    DatabaseUnavailableError, and a missing database or schema as DatabaseNotSetUpError,
+    never as a driver's exception."""
 
     @functools.wraps(method)
     async def translated(*args: P.args, **kwargs: P.kwargs) -> R:
-        with map_exceptions({UNAVAILABLE: DatabaseUnavailableError}):
+        with map_exceptions({UNAVAILABLE: DatabaseUnavailableError}), _setup_checked():
             return await method(*args, **kwargs)
 
     return translated

@@ -239,11 +239,39 @@ def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
     ]
 
 
+MOTOR_LIMIT_PAIRS_LISTED = 5
+"""The motor-limit note names this many vehicle type/route pairs, most trips first."""
+
+
 def _trip_warnings(run: FleetRun) -> list[str]:
-    missed = int((run.trip_missed_s > 0).sum())
-    if not missed:
+    """A note on trips whose trace asked more than the motor's power: which vehicle type
+    and route pairs, how many trips and how many seconds each (information, not a fault)."""
+    clipped = np.flatnonzero(run.trip_missed_s > 0)
+    if not len(clipped):
         return []
-    return [f"{missed} trips ask more than the motor's power: their traces were not followed"]
+    seconds_by_pair: dict[tuple[str, str], list[float]] = {}
+    for trip in clipped.tolist():
+        vehicle_type = run.index.vehicle_types[int(run.trip_vehicle[trip])]
+        route = run.index.route_ids[int(run.trip_route[trip])]
+        seconds_by_pair.setdefault((vehicle_type, route), []).append(float(run.trip_missed_s[trip]))
+    pairs = sorted(seconds_by_pair.items(), key=lambda item: (-len(item[1]), item[0]))
+    described = [
+        f"{vehicle_type} on {route}: {len(seconds)} trips, {_seconds_range(seconds)} each"
+        for (vehicle_type, route), seconds in pairs[:MOTOR_LIMIT_PAIRS_LISTED]
+    ]
+    if len(pairs) > MOTOR_LIMIT_PAIRS_LISTED:
+        described.append(f"{len(pairs) - MOTOR_LIMIT_PAIRS_LISTED} more pairs")
+    return [
+        f"motor power limit: {len(clipped)} of {len(run.trip_missed_s)} trips spend a few"
+        " seconds at full motor power, short of their speed trace (those seconds count as"
+        f" driven; not a fault): {'; '.join(described)}"
+    ]
+
+
+def _seconds_range(seconds: list[float]) -> str:
+    """`35 s`, or `11-14 s` when the trips differ."""
+    low, high = round(min(seconds)), round(max(seconds))
+    return f"{low} s" if low == high else f"{low}-{high} s"
 
 
 def _trips(run: FleetRun, start: datetime) -> list[dict[str, Any]]:

@@ -1,0 +1,78 @@
+"""A succeeded job's shareable report: one self-contained HTML page (`text/html`)."""
+
+import asyncio
+import threading
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Response, Security, status
+from fastapi.responses import HTMLResponse
+
+from fleetsim.api.deps import CatalogueDep, JobServiceDep, require_api_key
+from fleetsim.api.schemas import responses
+from fleetsim.config import Catalogue
+from fleetsim.jobs.errors import NoBucketError
+from fleetsim.models import CanonicalResult
+
+REPORT_MAX_RESULT_MB = 64
+"""Results above this many MiB get 413: a report parses the whole envelope into Python
+objects (about ten times its bytes), which the server must not do for any size."""
+
+_drawing = threading.Lock()
+"""One report is drawn at a time: it bounds the memory reports take, and matplotlib is not
+made for concurrent drawing."""
+
+router = APIRouter(
+    prefix="/v1",
+    tags=["simulations"],
+    dependencies=[Security(require_api_key)],
+    responses=responses(401, 503),
+)
+
+
+@router.get(
+    "/simulations/{job_id}/report",
+    # A plain Response: an HTMLResponse would document the JSON errors as text/html too.
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/html": {"schema": {"type": "string"}}},
+            "description": "the report page",
+        },
+        **responses(404, 409, 413, 422, 503),
+    },
+    summary="A succeeded job's report: one self-contained HTML page",
+)
+async def report_of(job_id: UUID, jobs: JobServiceDep, catalogue: CatalogueDep) -> HTMLResponse:
+    """Headline KPIs, charts (inline PNG), stranded trips, sites, chargers, warnings and the
+    input's lineage, viewable offline. Chargers' ports and vehicle types' reserves come from
+    reference data still as the run saw it (by its lineage); others show as unknown."""
+    try:
+        found = await jobs.result(job_id)
+    except NoBucketError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
+    if found.data is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"job {job_id} is {found.status}: a report exists only once it has succeeded",
+        )
+    if len(found.data) > REPORT_MAX_RESULT_MB * 2**20:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the result is {len(found.data) / 2**20:.0f} MiB, above the report limit of "
+            f"{REPORT_MAX_RESULT_MB} MiB: write its report with `python main.py run --report`",
+        )
+    page = await asyncio.to_thread(_render, found.data, catalogue, job_id)
+    return HTMLResponse(page)
+
+
+def _render(data: bytes, catalogue: Catalogue, job_id: UUID) -> str:
+    # Imported here: matplotlib takes a second to load, and most API processes never draw.
+    from fleetsim.report.html import render_report
+    from fleetsim.report.inputs import figures_from_catalogue
+
+    with _drawing:
+        result = CanonicalResult.from_json(data)
+        figures = figures_from_catalogue(catalogue, result.metadata.lineage.get("inputs", {}))
+        return render_report(result, figures, job_id=job_id)
