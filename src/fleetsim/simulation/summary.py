@@ -27,10 +27,9 @@ def summarise(result: CanonicalResult) -> ResultSummary:
     events: Sequence[Mapping[str, Any]] = result.data["charging_events"]
     stranded = [trip for trip in result.data["trips"] if trip["stranded"]]
     stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
-    stranded_vehicles = len({trip["vehicle_id"] for trip in stranded})
     return ResultSummary(
         metadata=_metadata(metadata),
-        headline=headline(metadata.kpis, stranded_vehicles=stranded_vehicles),
+        headline=headline(metadata),
         kpis=metadata.kpis,
         sites=_sites(metadata.kpis),
         vehicles=_vehicles(metadata, events),
@@ -44,12 +43,13 @@ def summarise(result: CanonicalResult) -> ResultSummary:
     )
 
 
-def headline(kpis: Kpis, *, stranded_vehicles: int) -> HeadlineKpis:
-    """The figures of a job list row, from the fleet KPIs."""
+def headline(metadata: Metadata) -> HeadlineKpis:
+    """The figures of a job list row, from the envelope's metadata alone."""
+    kpis = metadata.kpis
     return HeadlineKpis(
         feasible=kpis.feasible,
         stranded_trips=kpis.stranded_trips,
-        stranded_vehicles=stranded_vehicles,
+        stranded_vehicles=sum(1 for vehicle in metadata.vehicles if vehicle.stranded_trips),
         min_soc=kpis.min_soc,
         energy_from_grid_kwh=kpis.energy_from_grid_kwh,
         charging_cost=kpis.charging_cost,
