@@ -52,6 +52,7 @@ _DESCRIPTIONS = {
     404: "no such job",
     409: "the job has not succeeded (yet), or the Idempotency-Key names another request",
     413: "the request body, or the run, is too large",
+    415: "the Content-Type header is missing or not application/json",
     422: "invalid input: one entry per problem",
     503: "a dependency is unavailable",
 }

@@ -88,7 +88,7 @@ def _refuse_large(
 @router.post(
     "/simulations:run",
     response_model=SimulationResult,
-    responses=responses(400, 413, 422),
+    responses=responses(400, 413, 415, 422),
     summary="Run a small simulation and return its result",
 )
 async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
@@ -114,7 +114,7 @@ async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
 @router.post(
     "/simulations",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=responses(400, 409, 413, 422, 503),
+    responses=responses(400, 409, 413, 415, 422, 503),
     summary="Submit a simulation job",
 )
 async def submit(

@@ -132,8 +132,9 @@ class Handler:
             resolved = await asyncio.to_thread(self._jobs.resolve, message.request)
         except ConfigErrors as exc:
             logger.info(
-                "request published to the topic does not resolve: its job will fail: %s",
-                exc,
+                "request published to the topic does not resolve: its job will fail: %s%s",
+                exc.problems[0] if exc.problems else exc,
+                f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else "",
                 extra={"message_id": message_id, "job_id": key},
             )
         try:
