@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 from pydantic import BaseModel
 
-from fleetsim.models import SimulationRequest, SimulationResult
+from fleetsim.models import HeadlineKpis, ResultSummary, SimulationRequest, SimulationResult
 from fleetsim.models.job import JobError
 
 from .support import driver_dsn
@@ -169,5 +169,10 @@ def test_jsonb_columns_are_typed_as_the_models_stored_in_them() -> None:
     expected = {
         name: model_type(field.annotation) for name, field in SimulationResult.model_fields.items()
     }
-    expected |= {"error": JobError.__name__, "request": SimulationRequest.__name__}
+    expected |= {
+        "error": JobError.__name__,
+        "request": SimulationRequest.__name__,
+        "headline_kpis": HeadlineKpis.__name__,
+        "summary": ResultSummary.__name__,
+    }
     assert drizzle_table().json_types == expected

@@ -39,7 +39,7 @@ from fleetsim.models import (
     TimeSeriesPoint,
 )
 from fleetsim.models.job import Job, JobStatus
-from fleetsim.models.request import FleetSlug, fleet_uuid
+from fleetsim.models.request import FleetId, fleet_uuid
 from fleetsim.models.result import canonical_json_text
 from fleetsim.simulation import series_point_count
 
@@ -259,8 +259,7 @@ async def result_rows_of(
 
 
 FleetIdQuery = Annotated[
-    UUID | FleetSlug | None,
-    Query(description="a fleet's UUID or slug (as in the request)", union_mode="left_to_right"),
+    FleetId | None, Query(description="a fleet's UUID or slug (as in the request)")
 ]
 
 

@@ -1,9 +1,10 @@
 """The simulation request every door accepts: a scenario by name, with what-if edits."""
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
-from pydantic import ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import ConfigDict, Field, JsonValue, PlainValidator, StringConstraints
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import Identifier
@@ -27,10 +28,35 @@ ParameterPath = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 MAX_LABEL_LENGTH = 200
 """Characters of a request's `label`."""
 
-FleetSlug = Annotated[
-    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$", min_length=1, max_length=64)
-]
+FLEET_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 """A fleet's name as a developer writes it (`munich-depot`); stored as `fleet_uuid(slug)`."""
+
+
+def _fleet_id(value: Any) -> UUID | str:
+    """A UUID (as text or a UUID) or else a slug, as given."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            if FLEET_SLUG.fullmatch(value):
+                return value
+    raise ValueError(
+        "must be a UUID or a slug: up to 64 lower-case letters, digits, '-' and '_', "
+        "starting with a letter or digit"
+    )
+
+
+FleetId = Annotated[
+    UUID | str,
+    PlainValidator(
+        _fleet_id,
+        json_schema_input_type=UUID
+        | Annotated[str, StringConstraints(pattern=f"^{FLEET_SLUG.pattern}$")],
+    ),
+]
+"""A request's `fleet_id`: a UUID, or a slug (see `fleet_uuid`)."""
 
 
 def fleet_uuid(fleet_id: UUID | str) -> UUID:
@@ -68,7 +94,7 @@ class SimulationRequest(Strict):
     """
 
     scenario: Identifier = Field("default", description="the scenario to run and edit")
-    fleet_id: Annotated[UUID | FleetSlug, Field(union_mode="left_to_right")] | None = Field(
+    fleet_id: FleetId | None = Field(
         None,
         description="whose job this is: a UUID, or a slug (lower-case letters, digits, `-`, `_`; "
         "stored as uuid5(FLEET_NAMESPACE, 'fleet:<slug>')); default: derived from the scenario",
