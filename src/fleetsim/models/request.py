@@ -73,7 +73,7 @@ class EntryPatch(Strict):
 
     model_config = ConfigDict(extra="allow")
 
-    id: Identifier
+    id: Identifier = Field(description="the catalogue entry to patch or remove, or a new id")
     remove: bool = Field(False, description="remove the catalogue entry of this id")
 
 
