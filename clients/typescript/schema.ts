@@ -19,7 +19,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 
-import type { components } from "./src/api";
+import type { components } from "./src/api.js";
 
 type Schemas = components["schemas"];
 
