@@ -29,7 +29,7 @@ def summarise(result: CanonicalResult) -> ResultSummary:
     stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
     return ResultSummary(
         metadata=_metadata(metadata),
-        headline=headline(metadata),
+        headline=_headline(metadata),
         kpis=metadata.kpis,
         sites=_sites(metadata.kpis),
         vehicles=_vehicles(metadata, events),
@@ -43,7 +43,7 @@ def summarise(result: CanonicalResult) -> ResultSummary:
     )
 
 
-def headline(metadata: Metadata) -> HeadlineKpis:
+def _headline(metadata: Metadata) -> HeadlineKpis:
     """The figures of a job list row, from the envelope's metadata alone."""
     kpis = metadata.kpis
     return HeadlineKpis(
