@@ -21,7 +21,7 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 
-import type { components } from "./src/api";
+import type { components } from "./src/api.js";
 
 type Schemas = components["schemas"];
 
@@ -56,6 +56,14 @@ export const simulations = pgTable(
     resultUri: text("result_uri"),
     /** The job's identity with `fleetId`: sha256 of the resolved input, model and schema version. */
     inputDigest: text("input_digest").notNull(),
+    /** The scenario the request named (null for a message that could not be read). */
+    scenario: text("scenario"),
+    /** A name for people; not part of the job's identity (a repeat keeps the first label). */
+    label: text("label"),
+    /** What a job list row shows, once the job succeeded; no result needed. */
+    headlineKpis: jsonb("headline_kpis").$type<Schemas["HeadlineKpis"]>(),
+    /** What `GET /v1/simulations/{id}/summary` returns, once the job succeeded (db and gcs). */
+    summary: jsonb("summary").$type<Schemas["ResultSummary"]>(),
   },
   (t) => [
     unique("uq_simulations_fleet_id_input_digest").on(t.fleetId, t.inputDigest),

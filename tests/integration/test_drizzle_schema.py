@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from pydantic import BaseModel
 
-from fleetsim.models import SimulationRequest, SimulationResult
+from fleetsim.models import HeadlineKpis, ResultSummary, SimulationRequest, SimulationResult
 from fleetsim.models.job import JobError
 from fleetsim.models.study import StudyRequest, StudyResult
 
@@ -207,7 +207,12 @@ def test_jsonb_columns_are_typed_as_the_models_stored_in_them() -> None:
     expected = {
         name: model_type(field.annotation) for name, field in SimulationResult.model_fields.items()
     }
-    expected |= {"error": JobError.__name__, "request": SimulationRequest.__name__}
+    expected |= {
+        "error": JobError.__name__,
+        "request": SimulationRequest.__name__,
+        "headline_kpis": HeadlineKpis.__name__,
+        "summary": ResultSummary.__name__,
+    }
     tables = drizzle_tables()
     assert tables["simulations"].json_types == expected
     assert tables["studies"].json_types == {

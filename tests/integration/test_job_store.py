@@ -1,6 +1,7 @@
 """The job store: a job row's life in PostgreSQL, claims, leases, attempts, stored result bytes."""
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -20,13 +21,14 @@ from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import (
     CanonicalResult,
     ResolvedRequest,
+    ResultSummary,
     SimulationRequest,
     SimulationResult,
     canonical_json_bytes,
 )
 from fleetsim.models.job import JobError
 from fleetsim.settings import Settings
-from fleetsim.simulation import simulate
+from fleetsim.simulation import simulate, summarise
 
 from .support import CONFIG_DIR
 
@@ -159,6 +161,65 @@ async def test_execute_records_invalid_input_with_each_problem(store: JobStore) 
     assert await execute(
         store, job_id, resolve, in_thread(never_run), limits=LIMITS, max_attempts=3, lease_s=60
     ) is (Outcome.DONE)
+
+
+async def test_a_job_failed_by_its_input_is_one_log_line_without_a_traceback(
+    store: JobStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    job_id = await queued_job(store)
+    problems = [
+        ConfigProblem("request", "v1", "battery_usable_kwh", "must be positive", "vehicle"),
+        ConfigProblem("request", "v2", "mass_kg", "must be positive", "vehicle"),
+    ]
+
+    def resolve(request: SimulationRequest) -> ResolvedRequest:
+        raise ConfigErrors(problems)
+
+    with caplog.at_level(logging.INFO, logger="fleetsim.jobs.execute"):
+        outcome = await execute(
+            store, job_id, resolve, in_thread(never_run), limits=LIMITS, max_attempts=3, lease_s=60
+        )
+    assert outcome is Outcome.FAILED
+    (record,) = [r for r in caplog.records if r.getMessage().startswith("job failed")]
+    assert record.levelno == logging.INFO
+    assert not record.exc_info
+    line = record.getMessage()
+    assert "\n" not in line
+    assert "request.v1.battery_usable_kwh: must be positive (and 1 more problems)" in line
+
+
+async def test_completing_stores_the_summary_and_headline_kpis(store: JobStore) -> None:
+    smoke = resolve_request(
+        SimulationRequest(scenario="smoke"), load_catalogue(CONFIG_DIR), CONFIG_DIR
+    )
+    created = await store.create(
+        job_id=uuid.uuid4(),
+        fleet_id=uuid.uuid4(),
+        request={"scenario": "smoke"},
+        input_digest=smoke.input_digest,
+        request_hash=f"test:{uuid.uuid4()}",
+        scenario="smoke",
+    )
+    job_id = created.job.job_id
+    outcome = await execute(
+        store,
+        job_id,
+        lambda _: smoke,
+        in_thread(simulate),
+        limits=LIMITS,
+        max_attempts=3,
+        lease_s=60,
+    )
+    assert outcome is Outcome.SUCCEEDED
+    job = await store.get(job_id)
+    stored = await store.succeeded_column(job_id, "summary")
+    result = await store.result(job_id)
+    assert job is not None and stored is not None and stored.text is not None
+    assert result is not None and result.envelope is not None
+    summary = summarise(CanonicalResult.from_json(result.envelope))
+    stored_summary = ResultSummary.model_validate_json(stored.text)
+    assert canonical_json_bytes(stored_summary) == canonical_json_bytes(summary)
+    assert job.headline_kpis == stored_summary.headline
 
 
 async def test_a_long_run_keeps_its_claim(store: JobStore) -> None:

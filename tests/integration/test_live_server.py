@@ -2,6 +2,9 @@
 
 import asyncio
 import json
+import os
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -161,3 +164,56 @@ def test_schema_holds_for_generated_requests(case: Any, fuzz_server: str) -> Non
             schemathesis.checks.positive_data_acceptance,
         ],
     )
+
+
+TS_CLIENT = ROOT / "clients" / "typescript"
+
+
+def test_the_typescript_example_prints_kpis_from_the_summary(
+    live_server: str, http: httpx.Client
+) -> None:
+    """The example as its header says to run it: compiled by `npm run build`, run by Node."""
+    if shutil.which("node") is None:
+        pytest.skip("node not found: the TypeScript example is not run")
+    if not (TS_CLIENT / "node_modules" / ".bin" / "tsc").exists():
+        pytest.skip("clients/typescript/node_modules missing: scripts/typecheck-client installs it")
+    build = subprocess.run(
+        ["node_modules/.bin/tsc", "-p", "tsconfig.build.json"],
+        cwd=TS_CLIENT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert build.returncode == 0, build.stdout + build.stderr
+    fleet = f"ts-example-{uuid.uuid4().hex[:12]}"
+    env = {
+        "PATH": os.environ["PATH"],
+        "FLEETSIM_API_URL": live_server,
+        "FLEETSIM_API_KEY": API_KEY,
+        "FLEETSIM_SCENARIO": "smoke",
+        "FLEETSIM_FLEET_ID": fleet,
+    }
+    run = subprocess.run(
+        ["node", "dist/examples/submit-poll-fetch.js"],
+        cwd=TS_CLIENT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    job_id = re.search(r"^job (\S+) succeeded$", run.stdout, re.MULTILINE)
+    assert job_id, run.stdout
+    summary = http.get(f"/v1/simulations/{job_id[1]}/summary").json()
+    headline = summary["headline"]
+    printed = dict(re.findall(r"(\w+)=(\S+)", run.stdout))
+    assert printed["feasible"] == str(headline["feasible"]).lower()
+    assert float(printed["energy_from_grid_kwh"]) == headline["energy_from_grid_kwh"]
+    assert float(printed["charging_cost"]) == headline["charging_cost"]
+    for site in summary["sites"]:
+        pattern = rf"^site {site['site_id']}: peak_kw=(\S+) limit_kw=(\S+)$"
+        line = re.search(pattern, run.stdout, re.MULTILINE)
+        assert line, run.stdout
+        assert float(line[1]) == site["peak_kw"]
+        limit = site["site_power_limit_kw"]
+        assert line[2] == "none" if limit is None else float(line[2]) == limit

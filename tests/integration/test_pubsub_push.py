@@ -163,6 +163,26 @@ async def test_undecodable_push_data_is_acknowledged(push_app: PushApp) -> None:
     assert response.status_code == ACKED
 
 
+async def test_a_push_not_declared_json_is_415_naming_the_header(push_app: PushApp) -> None:
+    envelope = {
+        "message": {"data": "", "messageId": "direct-2", "attributes": {}},
+        "subscription": "projects/p/subscriptions/s",
+    }
+    url = f"{push_app.url}/pubsub/push?token={PUSH_TOKEN}"
+    response = httpx.post(url, content=json.dumps(envelope), headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert "Content-Type" in response.json()["detail"]
+
+
+async def test_a_push_that_is_no_envelope_is_422_in_the_api_shape(push_app: PushApp) -> None:
+    url = f"{push_app.url}/pubsub/push?token={PUSH_TOKEN}"
+    response = httpx.post(url, json={"message": {"data": ""}, "subscription": 7})
+    assert response.status_code == 422
+    problems = response.json()["detail"]
+    assert all(set(problem) == {"loc", "msg"} for problem in problems)
+    assert ["body", "message", "messageId"] in [problem["loc"] for problem in problems]
+
+
 async def test_a_job_out_of_attempts_is_failed_and_acknowledged(
     push_app: PushApp, pubsub_db: asyncpg.Connection
 ) -> None:

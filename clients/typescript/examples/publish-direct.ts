@@ -4,7 +4,8 @@
  * attribute, else by the request hash) and runs it. Poll the `simulations` row (see
  * ../schema.ts) or `GET /v1/simulations/{job_id}` for the outcome.
  *
- *   FLEETSIM_PUBSUB_TOPIC=projects/<project>/topics/fleetsim-jobs node publish-direct.js
+ *   npm run build && FLEETSIM_PUBSUB_TOPIC=projects/<project>/topics/fleetsim-jobs \
+ *     node dist/examples/publish-direct.js
  *
  * Credentials come from Application Default Credentials; PUBSUB_EMULATOR_HOST selects the
  * emulator.
@@ -14,7 +15,7 @@ import { pathToFileURL } from "node:url";
 
 import { PubSub } from "@google-cloud/pubsub";
 
-import type { Job, SimulationRequest } from "../src/client";
+import type { Job, SimulationRequest } from "../src/client.js";
 
 /** Where the worker writes the result: the `simulations` row, or an object in the bucket. */
 export type SinkMode = Job["mode"];

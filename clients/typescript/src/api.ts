@@ -95,6 +95,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/config/sites": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sites
+         * @description Sites: location, grid connection, power limit (kW) and tariff.
+         */
+        get: operations["sites_v1_config_sites_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/config/tariffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Tariffs
+         * @description Tariffs: energy prices by time-of-use window, demand charge, currency.
+         */
+        get: operations["tariffs_v1_config_tariffs_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/config/vehicles": {
         parameters: {
             query?: never;
@@ -119,7 +159,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Jobs, newest first */
+        /**
+         * Jobs, newest first
+         * @description Each row carries its scenario, label and headline KPIs: a list page needs no result.
+         */
         get: operations["list_jobs_v1_simulations_get"];
         put?: never;
         /**
@@ -187,6 +230,50 @@ export interface paths {
          *     (the bucket stays private; clients need no Google credentials).
          */
         get: operations["result_of_v1_simulations__job_id__result_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/simulations/{job_id}/result/{part}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One row list of a succeeded job's result, as JSON or CSV
+         * @description `time_series_data`, `site_load` or `charging_events`, exactly as in the result; with
+         *     `Accept: text/csv`, a CSV file for a spreadsheet (empty cells for null).
+         */
+        get: operations["result_rows_of_v1_simulations__job_id__result__part__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/simulations/{job_id}/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A succeeded job's summary: KPIs, sites, vehicles, chargers, stranded trips
+         * @description What a dashboard shows, a few kB (the envelope is megabytes): metadata, the fleet
+         *     KPIs, each site's peak against its limit with energy and cost, each vehicle's lowest
+         *     SoC, stranded trips, energy and port waits, each charger's utilisation (idle ones too),
+         *     the first stranded trips and the warnings. Byte-stable, like the result.
+         */
+        get: operations["summary_of_v1_simulations__job_id__summary_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -293,10 +380,12 @@ export interface components {
             /**
              * Job Id
              * Format: uuid
+             * @description the job, derived from the fleet and the resolved input
              */
             job_id: string;
             /**
              * Status
+             * @description queued, or the job's status if it existed already
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed";
@@ -340,6 +429,7 @@ export interface components {
         ChargerSpec: {
             /**
              * Current
+             * @description which of the vehicle's limits applies
              * @enum {string}
              */
             current: "AC" | "DC";
@@ -349,34 +439,97 @@ export interface components {
              * @default 0.95
              */
             efficiency?: number;
-            /** Id */
+            /**
+             * Id
+             * @description the charger's id
+             */
             id: string;
-            /** Location */
+            /**
+             * Location
+             * @description [longitude, latitude], degrees (WGS 84); vehicles within 200 m use it
+             */
             location: [
                 number,
                 number
             ];
             /**
              * Name
+             * @description a title for people
              * @default
              */
             name?: string;
             /**
              * Ports
+             * @description vehicles it charges at once
              * @default 1
              */
             ports?: number;
             /**
              * Power Kw
-             * @description per port
+             * @description per port, kW
              */
             power_kw: number;
-            /** Price Per Kwh */
+            /**
+             * Price Per Kwh
+             * @description its own flat price per kWh from the grid
+             */
             price_per_kwh?: number | null;
-            /** Site */
+            /**
+             * Site
+             * @description the site whose grid connection it shares
+             */
             site: string;
-            /** Tariff */
+            /**
+             * Tariff
+             * @description its own tariff; else its site's
+             */
             tariff?: string | null;
+        };
+        /**
+         * ChargerSummary
+         * @description One charger, idle ones included: how much of its port-time was used.
+         */
+        ChargerSummary: {
+            /**
+             * Charger Id
+             * @description the charger's id in the catalogue or request
+             */
+            charger_id: string;
+            /**
+             * Charging Events
+             * @description stays on its ports
+             */
+            charging_events: number;
+            /**
+             * Energy From Grid Kwh
+             * @description drawn from the grid, kWh
+             */
+            energy_from_grid_kwh: number;
+            /**
+             * Energy To Battery Kwh
+             * @description stored into batteries, kWh
+             */
+            energy_to_battery_kwh: number;
+            /**
+             * Max Wait S
+             * @description longest wait for its ports, seconds
+             */
+            max_wait_s: number;
+            /**
+             * Mean Wait S
+             * @description mean wait for its ports, seconds (0 without stays)
+             */
+            mean_wait_s: number;
+            /**
+             * Utilisation
+             * @description share of its port-time with a vehicle plugged in, 0-1
+             */
+            utilisation: number;
+            /**
+             * Vehicles
+             * @description distinct vehicles that plugged in
+             */
+            vehicles: number;
         };
         /**
          * ChargingEvent
@@ -389,7 +542,10 @@ export interface components {
              * @description joined the charger queue
              */
             arrived: string;
-            /** Charger Id */
+            /**
+             * Charger Id
+             * @description the charger whose port it used
+             */
             charger_id: string;
             /**
              * Cost
@@ -404,7 +560,7 @@ export interface components {
             end: string;
             /**
              * Energy From Grid Kwh
-             * @description drawn from the grid
+             * @description drawn from the grid, kWh
              */
             energy_from_grid_kwh: number;
             /**
@@ -414,7 +570,7 @@ export interface components {
             energy_requested_kwh: number;
             /**
              * Energy To Battery Kwh
-             * @description stored into the battery
+             * @description stored into the battery, kWh
              */
             energy_to_battery_kwh: number;
             /**
@@ -425,15 +581,18 @@ export interface components {
             plugged_in: string;
             /**
              * Soc End
-             * @description SoC when the port was left
+             * @description state of charge when the port was left, 0-1
              */
             soc_end: number;
             /**
              * Soc Start
-             * @description SoC when plugged in
+             * @description state of charge when plugged in, 0-1
              */
             soc_start: number;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the vehicle that charged
+             */
             vehicle_id: string;
             /**
              * Wait S
@@ -450,6 +609,7 @@ export interface components {
             /**
              * Arrival
              * Format: date-time
+             * @description plugs in (or queues) from here, ISO 8601
              */
             arrival: string;
             /**
@@ -460,6 +620,7 @@ export interface components {
             /**
              * Departure
              * Format: date-time
+             * @description leaves at this time, ISO 8601
              */
             departure: string;
             /**
@@ -479,7 +640,7 @@ export interface components {
             site?: string | null;
             /**
              * Target Soc
-             * @description SoC to reach, instead of energy_kwh
+             * @description state of charge to reach, 0-1, instead of energy_kwh
              */
             target_soc?: number | null;
             /**
@@ -487,18 +648,33 @@ export interface components {
              * @description sessions naming the same vehicle are one vehicle; none: its own
              */
             vehicle_id?: string | null;
-            /** Vehicle Type */
+            /**
+             * Vehicle Type
+             * @description the vehicle type (GET /v1/config/vehicles)
+             */
             vehicle_type: string;
         };
         /** Counts */
         Counts: {
-            /** Chargers */
+            /**
+             * Chargers
+             * @description chargers of the resolved input
+             */
             chargers: number;
-            /** Routes */
+            /**
+             * Routes
+             * @description routes the schedule drives
+             */
             routes: number;
-            /** Trips */
+            /**
+             * Trips
+             * @description trips in the horizon
+             */
             trips: number;
-            /** Vehicles */
+            /**
+             * Vehicles
+             * @description fleet and session vehicles
+             */
             vehicles: number;
         };
         /**
@@ -509,7 +685,10 @@ export interface components {
          *     nothing else) removes the catalogue entry.
          */
         EntryPatch: {
-            /** Id */
+            /**
+             * Id
+             * @description the catalogue entry to patch or remove, or a new id
+             */
             id: string;
             /**
              * Remove
@@ -525,26 +704,99 @@ export interface components {
          * @description One vehicle of the fleet: its type, home depot site, starting SoC and charge target.
          */
         FleetVehicle: {
-            /** Depot */
+            /**
+             * Depot
+             * @description its home site (GET /v1/config/sites)
+             */
             depot: string;
-            /** Id */
+            /**
+             * Id
+             * @description the vehicle's id, unique in the fleet
+             */
             id: string;
             /**
              * Initial Soc
-             * @description defaults to its target_soc
+             * @description state of charge at the start, 0-1; defaults to its target_soc
              */
             initial_soc?: number | null;
             /**
              * Target Soc
-             * @description SoC its charging stops at; defaults to the type's soc_max
+             * @description state of charge its charging stops at, 0-1; defaults to the type's soc_max
              */
             target_soc?: number | null;
-            /** Type */
+            /**
+             * Type
+             * @description its vehicle type (GET /v1/config/vehicles)
+             */
             type: string;
+        };
+        /**
+         * HeadlineKpis
+         * @description The few figures a job list row or a KPI card shows; energy kWh, power kW.
+         */
+        HeadlineKpis: {
+            /**
+             * Charging Cost
+             * @description energy cost + demand charges, in `currency`
+             */
+            charging_cost: number;
+            /**
+             * Currency
+             * @description ISO 4217 code of every cost
+             */
+            currency: string;
+            /**
+             * Energy From Grid Kwh
+             * @description drawn from the grid by all chargers, kWh
+             */
+            energy_from_grid_kwh: number;
+            /**
+             * Feasible
+             * @description every trip was driven without going below reserve
+             */
+            feasible: boolean;
+            /**
+             * Max Wait S
+             * @description longest wait for a port, seconds
+             */
+            max_wait_s: number;
+            /**
+             * Min Soc
+             * @description lowest state of charge of any vehicle, 0-1
+             */
+            min_soc: number;
+            /**
+             * Missed Charging Sessions
+             * @description stays that left a charger queue without getting a port
+             */
+            missed_charging_sessions: number;
+            /**
+             * Peak Kw
+             * @description highest step load of any site, kW
+             */
+            peak_kw: number;
+            /**
+             * Site Limit Respected
+             * @description no site drew above its power limit
+             */
+            site_limit_respected: boolean;
+            /**
+             * Stranded Trips
+             * @description trips that would have gone below reserve SoC
+             */
+            stranded_trips: number;
+            /**
+             * Stranded Vehicles
+             * @description vehicles with at least one stranded trip
+             */
+            stranded_vehicles: number;
         };
         /** Health */
         Health: {
-            /** Status */
+            /**
+             * Status
+             * @description ok (alive) or ready (the database answers)
+             */
             status: string;
         };
         /**
@@ -552,26 +804,35 @@ export interface components {
          * @description Simulated period: `days` whole days from a timezone-aware `start`.
          */
         Horizon: {
-            /** Days */
+            /**
+             * Days
+             * @description whole days simulated from start
+             */
             days: number;
             /**
              * Start
              * Format: date-time
+             * @description first instant, ISO 8601 with a UTC offset
              */
             start: string;
         };
         /** HorizonSummary */
         HorizonSummary: {
-            /** Days */
+            /**
+             * Days
+             * @description whole days simulated
+             */
             days: number;
             /**
              * End
              * Format: date-time
+             * @description start + days
              */
             end: string;
             /**
              * Start
              * Format: date-time
+             * @description first simulated instant, the scenario's UTC offset
              */
             start: string;
         };
@@ -582,59 +843,85 @@ export interface components {
         HvacSpec: {
             /**
              * Comfort High C
+             * @description above this outside °C the cabin is cooled
              * @default 24
              */
             comfort_high_c?: number;
             /**
              * Comfort Low C
+             * @description below this outside °C the cabin is heated
              * @default 18
              */
             comfort_low_c?: number;
             /**
              * Cooling Kw Per C
+             * @description kW per °C above comfort_high_c
              * @default 0
              */
             cooling_kw_per_c?: number;
             /**
              * Heating Kw Per C
+             * @description kW per °C below comfort_low_c
              * @default 0
              */
             heating_kw_per_c?: number;
             /**
              * Max Kw
+             * @description the HVAC's largest draw, kW
              * @default 0
              */
             max_kw?: number;
         };
         /**
          * Job
-         * @description The job row without its request and result; timestamps are UTC.
+         * @description The job row without its request and result: what a status poll or a list row shows.
          */
         Job: {
-            /** Attempts */
+            /**
+             * Attempts
+             * @description times a worker has claimed the job
+             */
             attempts: number;
             /**
              * Created At
              * Format: date-time
+             * @description when the job was first submitted, UTC
              */
             created_at: string;
+            /** @description why the job failed; null unless failed */
             error: components["schemas"]["JobError"] | null;
-            /** Feasible */
+            /**
+             * Feasible
+             * @description every trip driven without going below reserve; null until succeeded
+             */
             feasible: boolean | null;
-            /** Finished At */
+            /**
+             * Finished At
+             * @description when it succeeded or failed, UTC
+             */
             finished_at: string | null;
             /**
              * Fleet Id
              * Format: uuid
+             * @description the request's fleet_id (a slug as its uuid5, see SimulationRequest), else derived from the scenario name
              */
             fleet_id: string;
+            /** @description the result's headline figures; null until succeeded (and for jobs that finished before they were recorded) */
+            headline_kpis: components["schemas"]["HeadlineKpis"] | null;
             /**
              * Job Id
              * Format: uuid
+             * @description derived from fleet_id and the resolved input's digest
              */
             job_id: string;
             /**
+             * Label
+             * @description the first submission's label, for people
+             */
+            label: string | null;
+            /**
              * Mode
+             * @description where the result goes: this row (db) or a bucket (gcs)
              * @enum {string}
              */
             mode: "db" | "gcs";
@@ -643,16 +930,26 @@ export interface components {
              * @description mode gcs: the gs:// object holding the result, once the job succeeded
              */
             result_uri: string | null;
-            /** Started At */
+            /**
+             * Scenario
+             * @description the scenario the request named; null for a message that could not be read
+             */
+            scenario: string | null;
+            /**
+             * Started At
+             * @description the latest claim, UTC
+             */
             started_at: string | null;
             /**
              * Status
+             * @description queued, running, then succeeded or failed
              * @enum {string}
              */
             status: "queued" | "running" | "succeeded" | "failed";
             /**
              * Updated At
              * Format: date-time
+             * @description the row's last change, UTC
              */
             updated_at: string;
         };
@@ -661,11 +958,20 @@ export interface components {
          * @description Why a job failed: the exception type, its message and, for invalid input, each problem.
          */
         JobError: {
-            /** Message */
+            /**
+             * Message
+             * @description what went wrong, in words
+             */
             message: string;
-            /** Problems */
+            /**
+             * Problems
+             * @description for invalid input: one entry per problem
+             */
             problems?: components["schemas"]["Problem"][] | null;
-            /** Type */
+            /**
+             * Type
+             * @description the kind of failure, e.g. InputChanged, MaxAttemptsExceeded
+             */
             type: string;
         };
         /**
@@ -673,9 +979,15 @@ export interface components {
          * @description Jobs, newest first; pass `next_cursor` as `cursor` for the next page (null at the end).
          */
         JobPage: {
-            /** Items */
+            /**
+             * Items
+             * @description up to `limit` jobs
+             */
             items: components["schemas"]["Job"][];
-            /** Next Cursor */
+            /**
+             * Next Cursor
+             * @description pass as `cursor` for the next page; null: end
+             */
             next_cursor: string | null;
         };
         JsonValue: unknown;
@@ -713,18 +1025,30 @@ export interface components {
              * @description stays that reached their target
              */
             charging_sessions_fully_served: number;
-            /** Currency */
+            /**
+             * Currency
+             * @description ISO 4217 code of every cost
+             */
             currency: string;
-            /** Demand Charge */
+            /**
+             * Demand Charge
+             * @description the sites' demand charges, currency
+             */
             demand_charge: number;
-            /** Distance Km */
+            /**
+             * Distance Km
+             * @description driven by all vehicles, km
+             */
             distance_km: number;
             /**
              * Energy At Wheels Kwh
              * @description positive tractive energy delivered at the wheels (braking not netted)
              */
             energy_at_wheels_kwh: number;
-            /** Energy Cost */
+            /**
+             * Energy Cost
+             * @description grid energy at each step's price, currency
+             */
             energy_cost: number;
             /**
              * Energy Driven Kwh
@@ -733,7 +1057,7 @@ export interface components {
             energy_driven_kwh: number;
             /**
              * Energy From Grid Kwh
-             * @description drawn from the grid by all chargers
+             * @description drawn from the grid by all chargers, kWh
              */
             energy_from_grid_kwh: number;
             /**
@@ -751,28 +1075,40 @@ export interface components {
              * @description requested but not stored by departure
              */
             energy_unmet_kwh: number;
-            /** Feasible */
+            /**
+             * Feasible
+             * @description every trip was driven without going below reserve
+             */
             feasible: boolean;
             /**
              * Kwh Per Km
              * @description net battery energy per km driven
              */
             kwh_per_km: number;
-            /** Max Wait S */
+            /**
+             * Max Wait S
+             * @description longest wait for a port, seconds
+             */
             max_wait_s: number;
             /**
              * Mean Wait S
-             * @description over charging events and missed sessions
+             * @description seconds queued for a port, over charging events and missed sessions
              */
             mean_wait_s: number;
-            /** Min Soc */
+            /**
+             * Min Soc
+             * @description lowest state of charge of any vehicle, 0-1
+             */
             min_soc: number;
             /**
              * Missed Charging Sessions
              * @description left a charger queue without a port
              */
             missed_charging_sessions: number;
-            /** Peak Site Kw */
+            /**
+             * Peak Site Kw
+             * @description site id -> highest step load, kW
+             */
             peak_site_kw: {
                 [key: string]: number;
             };
@@ -781,11 +1117,17 @@ export interface components {
              * @description no site drew above its limit (only `uncontrolled` ignores limits)
              */
             site_limit_respected: boolean;
-            /** Sites */
+            /**
+             * Sites
+             * @description site id -> its bill and load
+             */
             sites: {
                 [key: string]: components["schemas"]["SiteKpis"];
             };
-            /** Stranded Trips */
+            /**
+             * Stranded Trips
+             * @description trips that would have gone below reserve SoC
+             */
             stranded_trips: number;
         };
         /**
@@ -793,25 +1135,35 @@ export interface components {
          * @description Every error but 422: what went wrong, in words.
          */
         Message: {
-            /** Detail */
+            /**
+             * Detail
+             * @description what went wrong, in words
+             */
             detail: string;
         };
         /** Metadata */
         Metadata: {
+            /** @description routes, vehicles, chargers and trips simulated */
             counts: components["schemas"]["Counts"];
             /**
              * Float Decimals
+             * @description decimal places of every float
              * @default 4
              */
             float_decimals?: number;
+            /** @description the simulated period */
             horizon: components["schemas"]["HorizonSummary"];
             /**
              * Input Digest
              * @description sha256 identifying the resolved input, model and schema version: the same digest always gives the same result bytes
              */
             input_digest: string;
+            /** @description fleet-level answers */
             kpis: components["schemas"]["Kpis"];
-            /** Lineage */
+            /**
+             * Lineage
+             * @description `inputs`: one sha256 per resolved input (`vehicle:<id>`, `route:<id>`, ...)
+             */
             lineage: {
                 [key: string]: {
                     [key: string]: string;
@@ -822,7 +1174,10 @@ export interface components {
              * @description the simulation code's results version
              */
             model_version: string;
-            /** Scenario */
+            /**
+             * Scenario
+             * @description the scenario the request named
+             */
             scenario: string;
             /**
              * Schema Version
@@ -834,13 +1189,25 @@ export interface components {
              * @description the request's charging sessions
              */
             sessions: components["schemas"]["SessionResult"][];
-            /** Strategy */
+            /**
+             * Strategy
+             * @description the charging strategy that ran
+             */
             strategy: string;
-            /** Time Series Resolution S */
+            /**
+             * Time Series Resolution S
+             * @description seconds between time-series samples
+             */
             time_series_resolution_s: number;
-            /** Vehicles */
+            /**
+             * Vehicles
+             * @description per vehicle totals
+             */
             vehicles: components["schemas"]["VehicleSummary"][];
-            /** Warnings */
+            /**
+             * Warnings
+             * @description what a planner should know about the run
+             */
             warnings: string[];
         };
         /**
@@ -897,9 +1264,15 @@ export interface components {
          * @description One invalid input: where (`loc`, outermost first) and what is wrong.
          */
         Problem: {
-            /** Loc */
+            /**
+             * Loc
+             * @description where: `body`, `query`, `header` or a file, then field names and list indexes, outermost first
+             */
             loc: (string | number)[];
-            /** Msg */
+            /**
+             * Msg
+             * @description what is wrong, in words
+             */
             msg: string;
         };
         /**
@@ -907,7 +1280,10 @@ export interface components {
          * @description 422: one entry per invalid input.
          */
         Problems: {
-            /** Detail */
+            /**
+             * Detail
+             * @description one entry per problem
+             */
             detail: components["schemas"]["Problem"][];
         };
         /**
@@ -938,23 +1314,77 @@ export interface components {
             min_energy_served_pct?: number | null;
         };
         /**
+         * ResultSummary
+         * @description A result's answers without its time series: a few kB for a week of 20 vehicles.
+         */
+        ResultSummary: {
+            /**
+             * Chargers
+             * @description per charger, by id, idle ones included
+             */
+            chargers: components["schemas"]["ChargerSummary"][];
+            /** @description the figures a job list row carries */
+            headline: components["schemas"]["HeadlineKpis"];
+            /** @description every fleet-level KPI of the envelope's metadata.kpis */
+            kpis: components["schemas"]["Kpis"];
+            /** @description which run this is */
+            metadata: components["schemas"]["SummaryMetadata"];
+            /**
+             * Sites
+             * @description per site, by id: peak against limit, bill
+             */
+            sites: components["schemas"]["SiteSummary"][];
+            /**
+             * Stranded Trips
+             * @description stranded trips by departure, the first 100
+             */
+            stranded_trips: components["schemas"]["StrandedTrip"][];
+            /**
+             * Stranded Trips Not Listed
+             * @description stranded trips beyond the listed ones
+             */
+            stranded_trips_not_listed: number;
+            /**
+             * Vehicles
+             * @description per vehicle, in the envelope's order
+             */
+            vehicles: components["schemas"]["VehicleOutcome"][];
+            /**
+             * Warnings
+             * @description the run's warnings, as in the envelope
+             */
+            warnings: string[];
+        };
+        /**
          * RouteSpec
          * @description A route: exactly one of `geometry` (GeoJSON), `directions` or `cycle` (CSV path).
          *
          *     `geometry` and `directions` are a path relative to the config directory or inline JSON.
          */
         RouteSpec: {
-            /** Cycle */
+            /**
+             * Cycle
+             * @description a drive cycle CSV file (time s, speed)
+             */
             cycle?: string | null;
-            /** Directions */
+            /**
+             * Directions
+             * @description a Mapbox/OSRM Directions response, or its file
+             */
             directions?: string | {
                 [key: string]: unknown;
             } | null;
-            /** Geometry */
+            /**
+             * Geometry
+             * @description a GeoJSON LineString (with elevation as a third coordinate, m) or file
+             */
             geometry?: string | {
                 [key: string]: unknown;
             } | null;
-            /** Id */
+            /**
+             * Id
+             * @description the route's id, as trips name it
+             */
             id: string;
             /**
              * Location
@@ -966,11 +1396,13 @@ export interface components {
             ] | null;
             /**
              * Name
+             * @description a title for people
              * @default
              */
             name?: string;
             /**
              * Speed Kph
+             * @description speed limit, km/h, where the source gives none
              * @default 50
              */
             speed_kph?: number;
@@ -999,47 +1431,70 @@ export interface components {
             default_depot?: string | null;
             /**
              * Description
+             * @description what it models, for people
              * @default
              */
             description?: string;
-            /** Fleet */
+            /**
+             * Fleet
+             * @description the vehicles
+             */
             fleet?: components["schemas"]["FleetVehicle"][];
+            /** @description the simulated period */
             horizon: components["schemas"]["Horizon"];
-            /** Id */
+            /**
+             * Id
+             * @description the name a request gives as `scenario`
+             */
             id: string;
             /**
              * Max Points
+             * @description refuse the run above this many series rows
              * @default 200000
              */
             max_points?: number;
             /**
              * Name
+             * @description a title for people
              * @default
              */
             name?: string;
-            /** Schedule */
+            /**
+             * Schedule
+             * @description weekly trips
+             */
             schedule?: components["schemas"]["Trip-Output"][];
-            /** Schedule Csv */
+            /**
+             * Schedule Csv
+             * @description a CSV of more trips, relative to the config directory
+             */
             schedule_csv?: string | null;
-            /** Sessions */
+            /**
+             * Sessions
+             * @description charging sessions (vehicles without routes)
+             */
             sessions?: components["schemas"]["ChargingSession"][];
             /**
              * Step S
+             * @description simulation step, seconds
              * @default 300
              */
             step_s?: number;
             /**
              * Strategy
+             * @description how plugged vehicles charge
              * @default greedy
              * @enum {string}
              */
             strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled";
             /**
              * Time Series Resolution S
+             * @description seconds between time-series samples
              * @default 300
              */
             time_series_resolution_s?: number;
             /**
+             * @description outside temperature
              * @default {
              *       "ambient_c": 20
              *     }
@@ -1054,6 +1509,7 @@ export interface components {
             /**
              * Arrival
              * Format: date-time
+             * @description as requested
              */
             arrival: string;
             /**
@@ -1064,36 +1520,58 @@ export interface components {
             /**
              * Departure
              * Format: date-time
+             * @description as requested
              */
             departure: string;
             /**
              * Energy Delivered Kwh
-             * @description stored in the battery
+             * @description stored in the battery, kWh
              */
             energy_delivered_kwh: number;
             /**
              * Energy Requested Kwh
-             * @description to store in the battery
+             * @description to store in the battery, kWh
              */
             energy_requested_kwh: number;
-            /** Energy Unmet Kwh */
+            /**
+             * Energy Unmet Kwh
+             * @description requested but not stored by departure, kWh
+             */
             energy_unmet_kwh: number;
-            /** Plugged In */
+            /**
+             * Plugged In
+             * @description when it got a port; null: never
+             */
             plugged_in: string | null;
             /**
              * Session Index
              * @description its place in the request's sessions, from 0
              */
             session_index: number;
-            /** Site */
+            /**
+             * Site
+             * @description the site it charged at
+             */
             site: string;
-            /** Soc Arrival */
+            /**
+             * Soc Arrival
+             * @description state of charge on arrival, 0-1
+             */
             soc_arrival: number;
-            /** Soc Departure */
+            /**
+             * Soc Departure
+             * @description state of charge at departure, 0-1
+             */
             soc_departure: number;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description its vehicle_id, else session_<n>
+             */
             vehicle_id: string;
-            /** Vehicle Type */
+            /**
+             * Vehicle Type
+             * @description the session's vehicle type
+             */
             vehicle_type: string;
         };
         /**
@@ -1126,10 +1604,22 @@ export interface components {
              * @description vehicles added to the (scenario's or given) fleet
              */
             fleet_add?: components["schemas"]["FleetVehicle"][];
-            /** Fleet Id */
+            /**
+             * Fleet Id
+             * @description whose job this is: a UUID, or a slug (lower-case letters, digits, `-`, `_`; stored as uuid5(FLEET_NAMESPACE, 'fleet:<slug>')); default: derived from the scenario
+             */
             fleet_id?: string | null;
+            /** @description replaces the scenario's horizon */
             horizon?: components["schemas"]["Horizon"] | null;
-            /** Max Points */
+            /**
+             * Label
+             * @description a name for people, shown in job lists; not part of the job's identity (the same input under another label is the same job, which keeps its first label)
+             */
+            label?: string | null;
+            /**
+             * Max Points
+             * @description refuse the run above this many series rows
+             */
             max_points?: number | null;
             /**
              * Routes
@@ -1138,6 +1628,7 @@ export interface components {
             routes?: components["schemas"]["EntryPatch"][];
             /**
              * Scenario
+             * @description the scenario to run and edit
              * @default default
              */
             scenario?: string;
@@ -1168,22 +1659,32 @@ export interface components {
              * @description sites entries (see GET /v1/config/sites): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
              */
             sites?: components["schemas"]["EntryPatch"][];
-            /** Step S */
+            /**
+             * Step S
+             * @description simulation step, seconds
+             */
             step_s?: number | null;
-            /** Strategy */
+            /**
+             * Strategy
+             * @description replaces the scenario's strategy
+             */
             strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled") | null;
             /**
              * Tariffs
              * @description tariffs entries (see GET /v1/config/tariffs): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
              */
             tariffs?: components["schemas"]["EntryPatch"][];
-            /** Time Series Resolution S */
+            /**
+             * Time Series Resolution S
+             * @description seconds between time-series samples
+             */
             time_series_resolution_s?: number | null;
             /**
              * Vehicles
              * @description vehicles entries (see GET /v1/config/vehicles): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
              */
             vehicles?: components["schemas"]["EntryPatch"][];
+            /** @description replaces the scenario's weather */
             weather?: components["schemas"]["Weather"] | null;
         };
         /**
@@ -1191,14 +1692,27 @@ export interface components {
          * @description The envelope every door returns and every sink stores.
          */
         SimulationResult: {
-            /** Charging Events */
+            /**
+             * Charging Events
+             * @description every stay on a charger port, by vehicle then plug-in time
+             */
             charging_events: components["schemas"]["ChargingEvent"][];
+            /** @description identity, lineage, KPIs, per-vehicle summaries */
             metadata: components["schemas"]["Metadata"];
-            /** Site Load */
+            /**
+             * Site Load
+             * @description per site every step
+             */
             site_load: components["schemas"]["SiteLoadPoint"][];
-            /** Time Series Data */
+            /**
+             * Time Series Data
+             * @description per vehicle every time_series_resolution_s
+             */
             time_series_data: components["schemas"]["TimeSeriesPoint"][];
-            /** Trips */
+            /**
+             * Trips
+             * @description every trip, by departure then vehicle
+             */
             trips: components["schemas"]["TripResult"][];
         };
         /**
@@ -1213,32 +1727,38 @@ export interface components {
             demand_charge: number;
             /**
              * Energy Above Limit Kwh
-             * @description energy drawn above the limit
+             * @description energy drawn above the limit, kWh
              */
             energy_above_limit_kwh: number;
             /**
              * Energy Cost
-             * @description energy at each step's price
+             * @description energy at each step's price, kpis.currency
              */
             energy_cost: number;
-            /** Energy From Grid Kwh */
+            /**
+             * Energy From Grid Kwh
+             * @description drawn by the site's chargers, kWh
+             */
             energy_from_grid_kwh: number;
             /**
              * Max Overshoot Kw
-             * @description largest load above the limit
+             * @description largest load above the limit, kW
              */
             max_overshoot_kw: number;
             /**
              * Peak 15Min Kw
-             * @description highest 15-minute average load (local quarters)
+             * @description highest 15-minute average load (local quarters), kW
              */
             peak_15min_kw: number;
             /**
              * Peak Kw
-             * @description highest step load
+             * @description highest step load, kW
              */
             peak_kw: number;
-            /** Site Power Limit Kw */
+            /**
+             * Site Power Limit Kw
+             * @description the site's grid connection limit, kW; null: none
+             */
             site_power_limit_kw: number | null;
             /**
              * Steps Above Limit
@@ -1248,13 +1768,20 @@ export interface components {
         };
         /** SiteLoadPoint */
         SiteLoadPoint: {
-            /** Kw */
+            /**
+             * Kw
+             * @description grid power all its chargers draw over the step, kW
+             */
             kw: number;
-            /** Site */
+            /**
+             * Site
+             * @description the site
+             */
             site: string;
             /**
              * T
              * Format: date-time
+             * @description step start
              */
             t: string;
         };
@@ -1264,6 +1791,102 @@ export interface components {
             limit_kw: number | null;
             /** Peak Kw */
             peak_kw: number;
+        };
+        /**
+         * SiteSpec
+         * @description A grid connection shared by every charger whose `site` names it.
+         */
+        SiteSpec: {
+            /**
+             * Id
+             * @description the site's id, as chargers and depots name it
+             */
+            id: string;
+            /**
+             * Location
+             * @description [longitude, latitude], degrees (WGS 84)
+             */
+            location: [
+                number,
+                number
+            ];
+            /**
+             * Name
+             * @description a title for people
+             * @default
+             */
+            name?: string;
+            /**
+             * Site Power Limit Kw
+             * @description grid connection limit for all its chargers, kW
+             */
+            site_power_limit_kw?: number | null;
+            /**
+             * Tariff
+             * @description the tariff its chargers' energy costs
+             */
+            tariff?: string | null;
+        };
+        /**
+         * SiteSummary
+         * @description One site: its peak against its limit, energy and bill.
+         */
+        SiteSummary: {
+            /**
+             * Demand Charge
+             * @description the site tariff's demand_charge_per_kw x each billing month's peak 15-minute average, prorated by the share of the month the horizon covers
+             */
+            demand_charge: number;
+            /**
+             * Energy Above Limit Kwh
+             * @description energy drawn above the limit, kWh
+             */
+            energy_above_limit_kwh: number;
+            /**
+             * Energy Cost
+             * @description energy at each step's price, kpis.currency
+             */
+            energy_cost: number;
+            /**
+             * Energy From Grid Kwh
+             * @description drawn by the site's chargers, kWh
+             */
+            energy_from_grid_kwh: number;
+            /**
+             * Headroom Kw
+             * @description site_power_limit_kw - peak_kw, kW (negative: above the limit); null without a limit
+             */
+            headroom_kw: number | null;
+            /**
+             * Max Overshoot Kw
+             * @description largest load above the limit, kW
+             */
+            max_overshoot_kw: number;
+            /**
+             * Peak 15Min Kw
+             * @description highest 15-minute average load (local quarters), kW
+             */
+            peak_15min_kw: number;
+            /**
+             * Peak Kw
+             * @description highest step load, kW
+             */
+            peak_kw: number;
+            /**
+             * Site Id
+             * @description the site's id in the catalogue or request
+             */
+            site_id: string;
+            /**
+             * Site Power Limit Kw
+             * @description the site's grid connection limit, kW; null: none
+             */
+            site_power_limit_kw: number | null;
+            /**
+             * Steps Above Limit
+             * @description steps whose load exceeds the limit
+             */
+            steps_above_limit: number;
         };
         /**
          * SizeAxis
@@ -1334,14 +1957,55 @@ export interface components {
         StopSpec: {
             /**
              * Dwell S
+             * @description standing time, seconds
              * @default 30
              */
             dwell_s?: number;
-            /** Location */
+            /**
+             * Location
+             * @description [longitude, latitude], degrees (WGS 84)
+             */
             location: [
                 number,
                 number
             ];
+        };
+        /**
+         * StrandedTrip
+         * @description A trip that would have gone below reserve: who, where and by how much.
+         */
+        StrandedTrip: {
+            /**
+             * Departure
+             * Format: date-time
+             * @description the trip's scheduled departure
+             */
+            departure: string;
+            /**
+             * Route Id
+             * @description the route it was driving
+             */
+            route_id: string;
+            /**
+             * Shortfall Kwh
+             * @description energy it lacked to finish the trip, kWh
+             */
+            shortfall_kwh: number | null;
+            /**
+             * Soc Start
+             * @description state of charge at departure, 0-1
+             */
+            soc_start: number;
+            /**
+             * Stranded At Km
+             * @description distance along the route where it stopped
+             */
+            stranded_at_km: number | null;
+            /**
+             * Vehicle Id
+             * @description the vehicle that was stranded
+             */
+            vehicle_id: string;
         };
         /**
          * Study
@@ -1490,28 +2154,145 @@ export interface components {
              */
             study_id: string;
         };
+        /**
+         * SummaryMetadata
+         * @description Which run this is: its identity, scenario, horizon and size.
+         */
+        SummaryMetadata: {
+            /** @description routes, vehicles, chargers and trips simulated */
+            counts: components["schemas"]["Counts"];
+            /** @description the simulated period */
+            horizon: components["schemas"]["HorizonSummary"];
+            /**
+             * Input Digest
+             * @description sha256 of the resolved input, model and schema version
+             */
+            input_digest: string;
+            /**
+             * Model Version
+             * @description the simulation code's results version
+             */
+            model_version: string;
+            /**
+             * Scenario
+             * @description the scenario id the request named
+             */
+            scenario: string;
+            /**
+             * Schema Version
+             * @description the envelope's shape; see fleetsim.models.versions
+             */
+            schema_version: number;
+            /**
+             * Strategy
+             * @description the charging strategy that ran
+             */
+            strategy: string;
+            /**
+             * Time Series Resolution S
+             * @description seconds between time-series samples
+             */
+            time_series_resolution_s: number;
+        };
+        /**
+         * Tariff
+         * @description Energy price: the first matching window wins, otherwise `default_price_per_kwh`; a
+         *     site's tariff may add a demand charge on the site's peak.
+         */
+        Tariff: {
+            /**
+             * Currency
+             * @description ISO 4217 code
+             * @default EUR
+             */
+            currency?: string;
+            /**
+             * Default Price Per Kwh
+             * @description per kWh from the grid outside every window, currency
+             */
+            default_price_per_kwh: number;
+            /**
+             * Demand Charge Per Kw
+             * @description per kW of the site's highest 15-minute average load in a billing (calendar) month; applies where the tariff is a site's
+             * @default 0
+             */
+            demand_charge_per_kw?: number;
+            /**
+             * Id
+             * @description the tariff's id, as sites and chargers name it
+             */
+            id: string;
+            /**
+             * Name
+             * @description a title for people
+             * @default
+             */
+            name?: string;
+            /**
+             * Windows
+             * @description time-of-use prices; the first that matches wins
+             */
+            windows?: components["schemas"]["TariffWindow"][];
+        };
+        /**
+         * TariffWindow
+         * @description A price that applies from `start` (inclusive) to `end` (exclusive), local time.
+         */
+        TariffWindow: {
+            /**
+             * End
+             * @description 00:00 means midnight at the end of the day
+             */
+            end: string;
+            /**
+             * Price Per Kwh
+             * @description per kWh from the grid, currency
+             */
+            price_per_kwh: number;
+            /**
+             * Start
+             * @description local time the price starts (inclusive)
+             */
+            start: string;
+            /**
+             * Weekdays
+             * @description a list, or text like "mon|tue" or "all" as in the CSV
+             */
+            weekdays?: ("mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun")[];
+        };
         /** TimeSeriesPoint */
         TimeSeriesPoint: {
-            /** Odometer Km */
+            /**
+             * Odometer Km
+             * @description distance driven since the start, km
+             */
             odometer_km: number;
             /**
              * Power Kw
              * @description battery power, positive when charging
              */
             power_kw: number;
-            /** Soc */
+            /**
+             * Soc
+             * @description state of charge, 0-1
+             */
             soc: number;
             /**
              * State
+             * @description parked, driving, charging, plugged (holds a port, no power), waiting (queued for a port), stranded or away (a session vehicle between sessions)
              * @enum {string}
              */
             state: "parked" | "driving" | "charging" | "plugged" | "waiting" | "stranded" | "away";
             /**
              * T
              * Format: date-time
+             * @description sample time
              */
             t: string;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the vehicle sampled
+             */
             vehicle_id: string;
         };
         /**
@@ -1529,9 +2310,15 @@ export interface components {
              * @description local time in the horizon's timezone
              */
             departure: string;
-            /** Route Id */
+            /**
+             * Route Id
+             * @description the route it drives (GET /v1/config/routes)
+             */
             route_id: string;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the fleet vehicle that drives it
+             */
             vehicle_id: string;
             /**
              * Weekdays
@@ -1554,9 +2341,15 @@ export interface components {
              * @description local time in the horizon's timezone
              */
             departure: string;
-            /** Route Id */
+            /**
+             * Route Id
+             * @description the route it drives (GET /v1/config/routes)
+             */
             route_id: string;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the fleet vehicle that drives it
+             */
             vehicle_id: string;
             /**
              * Weekdays
@@ -1572,40 +2365,145 @@ export interface components {
             /**
              * Arrival
              * Format: date-time
+             * @description departure + the trace's duration
              */
             arrival: string;
             /**
              * Departure
              * Format: date-time
+             * @description scheduled departure
              */
             departure: string;
-            /** Distance Km */
+            /**
+             * Distance Km
+             * @description the route's length, km
+             */
             distance_km: number;
             /**
              * Energy Used Kwh
              * @description net battery energy the trip used, regen netted
              */
             energy_used_kwh: number;
-            /** Kwh Per Km */
+            /**
+             * Kwh Per Km
+             * @description energy_used_kwh per km
+             */
             kwh_per_km: number;
             /**
              * Missed S
              * @description seconds the speed trace could not be followed
              */
             missed_s: number;
-            /** Route Id */
+            /**
+             * Route Id
+             * @description the route driven
+             */
             route_id: string;
-            /** Shortfall Kwh */
+            /**
+             * Shortfall Kwh
+             * @description energy it lacked to finish, kWh; null unless stranded
+             */
             shortfall_kwh?: number | null;
-            /** Soc End */
+            /**
+             * Soc End
+             * @description state of charge at arrival (or where stranded), 0-1
+             */
             soc_end: number;
-            /** Soc Start */
+            /**
+             * Soc Start
+             * @description state of charge at departure, 0-1
+             */
             soc_start: number;
-            /** Stranded */
+            /**
+             * Stranded
+             * @description it would have gone below the type's reserve_soc
+             */
             stranded: boolean;
-            /** Stranded At Km */
+            /**
+             * Stranded At Km
+             * @description distance along the route where it stopped, km; null unless stranded
+             */
             stranded_at_km?: number | null;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the vehicle that drove it
+             */
+            vehicle_id: string;
+        };
+        /**
+         * VehicleOutcome
+         * @description One vehicle: lowest SoC, stranded trips, energy, and its waits for a port.
+         */
+        VehicleOutcome: {
+            /**
+             * Charging Events
+             * @description stays on a charger port
+             */
+            charging_events: number;
+            /**
+             * Depot
+             * @description its home site
+             */
+            depot: string;
+            /**
+             * Distance Km
+             * @description driven, km
+             */
+            distance_km: number;
+            /**
+             * Energy Driven Kwh
+             * @description net battery energy used driving: the sum of its trips' energy_used_kwh
+             */
+            energy_driven_kwh: number;
+            /**
+             * Energy To Battery Kwh
+             * @description stored into the battery by charging, kWh
+             */
+            energy_to_battery_kwh: number;
+            /**
+             * Max Wait S
+             * @description longest single wait for a port, seconds
+             */
+            max_wait_s: number;
+            /**
+             * Min Soc
+             * @description lowest state of charge, 0-1
+             */
+            min_soc: number;
+            /**
+             * Soc End
+             * @description state of charge at the end, 0-1
+             */
+            soc_end: number;
+            /**
+             * Soc Start
+             * @description state of charge at the start, 0-1
+             */
+            soc_start: number;
+            /**
+             * Stranded Trips
+             * @description its trips that would have gone below reserve
+             */
+            stranded_trips: number;
+            /**
+             * Total Wait S
+             * @description seconds queued for a port, summed over its stays
+             */
+            total_wait_s: number;
+            /**
+             * Trips
+             * @description trips scheduled in the horizon
+             */
+            trips: number;
+            /**
+             * Type
+             * @description its vehicle type
+             */
+            type: string;
+            /**
+             * Vehicle Id
+             * @description the fleet (or session) vehicle's id
+             */
             vehicle_id: string;
         };
         /**
@@ -1615,6 +2513,7 @@ export interface components {
         VehicleSpec: {
             /**
              * Aux Power Kw
+             * @description auxiliary load while driving (lights, pumps), kW
              * @default 0
              */
             aux_power_kw?: number;
@@ -1624,7 +2523,10 @@ export interface components {
              * @default 0.95
              */
             battery_efficiency?: number;
-            /** Battery Usable Kwh */
+            /**
+             * Battery Usable Kwh
+             * @description usable capacity, kWh
+             */
             battery_usable_kwh: number;
             /**
              * Charge Curve
@@ -1634,16 +2536,23 @@ export interface components {
                 number,
                 number
             ][] | null;
-            /** Drag Coefficient */
+            /**
+             * Drag Coefficient
+             * @description aerodynamic Cd, dimensionless
+             */
             drag_coefficient: number;
             /**
              * Drivetrain Efficiency
              * @description motor x transmission, used when no motor_efficiency_map is given
              */
             drivetrain_efficiency?: number | null;
-            /** Frontal Area M2 */
+            /**
+             * Frontal Area M2
+             * @description frontal area A, m²
+             */
             frontal_area_m2: number;
             /**
+             * @description cabin heating and cooling load
              * @default {
              *       "comfort_high_c": 24,
              *       "comfort_low_c": 18,
@@ -1653,20 +2562,35 @@ export interface components {
              *     }
              */
             hvac?: components["schemas"]["HvacSpec"];
-            /** Id */
+            /**
+             * Id
+             * @description the type's id, as fleet vehicles name it
+             */
             id: string;
             /**
              * Mass Kg
              * @description curb mass, kg
              */
             mass_kg: number;
-            /** Max Ac Charge Kw */
+            /**
+             * Max Ac Charge Kw
+             * @description on-board AC charger limit, kW
+             */
             max_ac_charge_kw: number;
-            /** Max Dc Charge Kw */
+            /**
+             * Max Dc Charge Kw
+             * @description DC charging limit, kW
+             */
             max_dc_charge_kw: number;
-            /** Max Motor Power Kw */
+            /**
+             * Max Motor Power Kw
+             * @description motor peak power, kW
+             */
             max_motor_power_kw: number;
-            /** Max Regen Power Kw */
+            /**
+             * Max Regen Power Kw
+             * @description largest power regenerative braking recovers, kW
+             */
             max_regen_power_kw: number;
             /**
              * Motor Efficiency Map
@@ -1685,6 +2609,7 @@ export interface components {
             motor_map_interpolation?: "linear" | "step";
             /**
              * Name
+             * @description a title for people
              * @default
              */
             name?: string;
@@ -1711,20 +2636,26 @@ export interface components {
              * @default 0.1
              */
             reserve_soc?: number;
-            /** Rolling Resistance */
+            /**
+             * Rolling Resistance
+             * @description rolling resistance coefficient Crr, dimensionless
+             */
             rolling_resistance: number;
             /**
              * Rotational Inertia Factor
+             * @description λ: rotating parts as a share of mass when accelerating
              * @default 0.03
              */
             rotational_inertia_factor?: number;
             /**
              * Soc Max
+             * @description highest state of charge charged to, 0-1
              * @default 1
              */
             soc_max?: number;
             /**
              * Transmission Efficiency
+             * @description gearbox efficiency with a motor map, 0-1
              * @default 1
              */
             transmission_efficiency?: number;
@@ -1734,9 +2665,15 @@ export interface components {
          * @description Per-vehicle totals: SoC at start, end and lowest, energy in and out, distance.
          */
         VehicleSummary: {
-            /** Depot */
+            /**
+             * Depot
+             * @description its home site
+             */
             depot: string;
-            /** Distance Km */
+            /**
+             * Distance Km
+             * @description driven, km
+             */
             distance_km: number;
             /**
              * Energy Driven Kwh
@@ -1745,22 +2682,43 @@ export interface components {
             energy_driven_kwh: number;
             /**
              * Energy To Battery Kwh
-             * @description stored into the battery by charging
+             * @description stored into the battery by charging, kWh
              */
             energy_to_battery_kwh: number;
-            /** Min Soc */
+            /**
+             * Min Soc
+             * @description lowest state of charge, 0-1
+             */
             min_soc: number;
-            /** Soc End */
+            /**
+             * Soc End
+             * @description state of charge at the end, 0-1
+             */
             soc_end: number;
-            /** Soc Start */
+            /**
+             * Soc Start
+             * @description state of charge at the start, 0-1
+             */
             soc_start: number;
-            /** Stranded Trips */
+            /**
+             * Stranded Trips
+             * @description its trips that would have gone below reserve
+             */
             stranded_trips: number;
-            /** Trips */
+            /**
+             * Trips
+             * @description trips scheduled in the horizon
+             */
             trips: number;
-            /** Type */
+            /**
+             * Type
+             * @description its vehicle type
+             */
             type: string;
-            /** Vehicle Id */
+            /**
+             * Vehicle Id
+             * @description the fleet (or session) vehicle's id
+             */
             vehicle_id: string;
         };
         /**
@@ -1770,6 +2728,7 @@ export interface components {
         Weather: {
             /**
              * Ambient C
+             * @description outside air, °C: one value, or one per hour repeated over the horizon
              * @default 20
              */
             ambient_c?: number | number[];
@@ -1928,6 +2887,64 @@ export interface operations {
             };
         };
     };
+    sites_v1_config_sites_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SiteSpec"][];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    tariffs_v1_config_tariffs_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tariff"][];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
     vehicles_v1_config_vehicles_get: {
         parameters: {
             query?: never;
@@ -1960,9 +2977,13 @@ export interface operations {
     list_jobs_v1_simulations_get: {
         parameters: {
             query?: {
+                /** @description a fleet's UUID or slug (as in the request) */
                 fleet_id?: string | null;
+                /** @description only jobs in this status */
                 status?: ("queued" | "running" | "succeeded" | "failed") | null;
+                /** @description jobs per page */
                 limit?: number;
+                /** @description a previous page's next_cursor */
                 cursor?: string | null;
             };
             header?: never;
@@ -2066,6 +3087,15 @@ export interface operations {
             };
             /** @description the request body, or the run, is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the Content-Type header is missing or not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2294,6 +3324,146 @@ export interface operations {
             };
         };
     };
+    result_rows_of_v1_simulations__job_id__result__part__get: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description `text/csv` for CSV, else JSON */
+                accept?: string | null;
+            };
+            path: {
+                job_id: string;
+                /** @description time_series_data, site_load or charging_events (see the result) */
+                part: "time_series_data" | "site_load" | "charging_events";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the rows as JSON, or as CSV (a header line of the field names) for `Accept: text/csv` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TimeSeriesPoint"][] | components["schemas"]["SiteLoadPoint"][] | components["schemas"]["ChargingEvent"][];
+                    "text/csv": string;
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the job has not succeeded (yet), or the Idempotency-Key names another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
+    summary_of_v1_simulations__job_id__summary_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResultSummary"];
+                };
+            };
+            /** @description missing or invalid X-API-Key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description no such job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the job has not succeeded (yet), or the Idempotency-Key names another request */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description invalid input: one entry per problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description a dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+        };
+    };
     run_v1_simulations_run_post: {
         parameters: {
             query?: never;
@@ -2336,6 +3506,15 @@ export interface operations {
             };
             /** @description the request body, or the run, is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
+            /** @description the Content-Type header is missing or not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

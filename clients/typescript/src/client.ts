@@ -1,11 +1,13 @@
 /** A typed client of the fleetsim HTTP API; paths and bodies come from the generated `api.ts`. */
 import createClient from "openapi-fetch";
 
-import type { components, paths } from "./api";
+import type { components, paths } from "./api.js";
 
 export type Schemas = components["schemas"];
 export type SimulationRequest = Schemas["SimulationRequest"];
 export type SimulationResult = Schemas["SimulationResult"];
+export type ResultSummary = Schemas["ResultSummary"];
+export type HeadlineKpis = Schemas["HeadlineKpis"];
 export type Job = Schemas["Job"];
 export type JobStatus = Job["status"];
 export type StudyRequest = Schemas["StudyRequest"];

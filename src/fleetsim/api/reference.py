@@ -4,7 +4,7 @@ from fastapi import APIRouter, Security
 
 from fleetsim.api.deps import CatalogueDep, require_api_key
 from fleetsim.api.schemas import responses
-from fleetsim.models import ChargerSpec, RouteSpec, Scenario, VehicleSpec
+from fleetsim.models import ChargerSpec, RouteSpec, Scenario, SiteSpec, Tariff, VehicleSpec
 
 router = APIRouter(
     prefix="/v1/config",
@@ -32,3 +32,15 @@ async def chargers(catalogue: CatalogueDep) -> list[ChargerSpec]:
 @router.get("/scenarios")
 async def scenarios(catalogue: CatalogueDep) -> list[Scenario]:
     return sorted(catalogue.scenarios.values(), key=lambda s: s.id)
+
+
+@router.get("/sites")
+async def sites(catalogue: CatalogueDep) -> list[SiteSpec]:
+    """Sites: location, grid connection, power limit (kW) and tariff."""
+    return sorted(catalogue.sites.values(), key=lambda s: s.id)
+
+
+@router.get("/tariffs")
+async def tariffs(catalogue: CatalogueDep) -> list[Tariff]:
+    """Tariffs: energy prices by time-of-use window, demand charge, currency."""
+    return sorted(catalogue.tariffs.values(), key=lambda t: t.id)

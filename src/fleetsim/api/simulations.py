@@ -5,8 +5,9 @@ import logging
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, HTTPException, Query, Response, Security, status
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, Security, status
 
+from fleetsim.api.csv_rows import csv_text, wants_csv
 from fleetsim.api.deps import (
     ApiKeyDep,
     DispatchDep,
@@ -25,14 +26,21 @@ from fleetsim.jobs.limits import (
     job_limits,
     sync_limits,
 )
+from fleetsim.jobs.service import ROW_MODELS, JobResult, JobRows, ResultRowsPart
 from fleetsim.models import (
+    ChargingEvent,
     JobMessage,
     JobMode,
     ResolvedRequest,
+    ResultSummary,
     SimulationRequest,
     SimulationResult,
+    SiteLoadPoint,
+    TimeSeriesPoint,
 )
 from fleetsim.models.job import Job, JobStatus
+from fleetsim.models.request import FleetId, fleet_uuid
+from fleetsim.models.result import canonical_json_text
 from fleetsim.simulation import series_point_count
 
 logger = logging.getLogger(__name__)
@@ -80,7 +88,7 @@ def _refuse_large(
 @router.post(
     "/simulations:run",
     response_model=SimulationResult,
-    responses=responses(400, 413, 422),
+    responses=responses(400, 413, 415, 422),
     summary="Run a small simulation and return its result",
 )
 async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
@@ -106,7 +114,7 @@ async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
 @router.post(
     "/simulations",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=responses(400, 409, 413, 422, 503),
+    responses=responses(400, 409, 413, 415, 422, 503),
     summary="Submit a simulation job",
 )
 async def submit(
@@ -169,23 +177,109 @@ async def result_of(job_id: UUID, jobs: JobServiceDep) -> Response:
         found = await jobs.result(job_id)
     except NoBucketError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    _succeeded(job_id, found)
+    assert found is not None and found.data is not None
+    return Response(found.data, media_type="application/json")
+
+
+def _succeeded(job_id: UUID, found: JobResult | JobRows | None) -> None:
+    """404 for no such job, 409 for one that has not succeeded (yet)."""
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
-    if found.data is None:
+    if (found.data if isinstance(found, JobResult) else found.rows) is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a result exists only once it has succeeded",
         )
+
+
+@router.get(
+    "/simulations/{job_id}/summary",
+    response_model=ResultSummary,
+    responses=responses(404, 409, 422, 503),
+    summary="A succeeded job's summary: KPIs, sites, vehicles, chargers, stranded trips",
+)
+async def summary_of(job_id: UUID, jobs: JobServiceDep) -> Response:
+    """What a dashboard shows, a few kB (the envelope is megabytes): metadata, the fleet
+    KPIs, each site's peak against its limit with energy and cost, each vehicle's lowest
+    SoC, stranded trips, energy and port waits, each charger's utilisation (idle ones too),
+    the first stranded trips and the warnings. Byte-stable, like the result."""
+    try:
+        found = await jobs.summary(job_id)
+    except NoBucketError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    _succeeded(job_id, found)
+    assert found is not None and found.data is not None
     return Response(found.data, media_type="application/json")
+
+
+@router.get(
+    "/simulations/{job_id}/result/{part}",
+    response_model=list[TimeSeriesPoint] | list[SiteLoadPoint] | list[ChargingEvent],
+    responses=responses(404, 409, 422, 503)
+    | {
+        200: {
+            "description": "the rows as JSON, or as CSV (a header line of the field names) "
+            "for `Accept: text/csv`",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+    summary="One row list of a succeeded job's result, as JSON or CSV",
+)
+async def result_rows_of(
+    job_id: UUID,
+    part: Annotated[
+        ResultRowsPart,
+        Path(description="time_series_data, site_load or charging_events (see the result)"),
+    ],
+    jobs: JobServiceDep,
+    accept: Annotated[
+        str | None, Header(description="`text/csv` for CSV, else JSON", max_length=1024)
+    ] = None,
+) -> Response:
+    """`time_series_data`, `site_load` or `charging_events`, exactly as in the result; with
+    `Accept: text/csv`, a CSV file for a spreadsheet (empty cells for null)."""
+    try:
+        found = await jobs.result_rows(job_id, part)
+    except NoBucketError as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    _succeeded(job_id, found)
+    assert found is not None and found.rows is not None
+    rows = found.rows
+    if wants_csv(accept):
+        text = await asyncio.to_thread(csv_text, ROW_MODELS[part], rows)
+        disposition = f'attachment; filename="{job_id}-{part}.csv"'
+        return Response(
+            text.encode("utf-8"),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": disposition},
+        )
+    body = await asyncio.to_thread(canonical_json_text, rows)
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+FleetIdQuery = Annotated[
+    FleetId | None, Query(description="a fleet's UUID or slug (as in the request)")
+]
 
 
 @router.get("/simulations", responses=responses(422), summary="Jobs, newest first")
 async def list_jobs(
     store: JobStoreDep,
-    fleet_id: UUID | None = None,
-    job_status: Annotated[JobStatus | None, Query(alias="status")] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    fleet_id: FleetIdQuery = None,
+    job_status: Annotated[
+        JobStatus | None, Query(alias="status", description="only jobs in this status")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200, description="jobs per page")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=512, description="a previous page's next_cursor")
+    ] = None,
 ) -> JobPage:
-    page = await store.list_jobs(fleet_id=fleet_id, status=job_status, limit=limit, cursor=cursor)
+    """Each row carries its scenario, label and headline KPIs: a list page needs no result."""
+    page = await store.list_jobs(
+        fleet_id=None if fleet_id is None else fleet_uuid(fleet_id),
+        status=job_status,
+        limit=limit,
+        cursor=cursor,
+    )
     return JobPage(items=page.jobs, next_cursor=page.next_cursor)

@@ -15,7 +15,9 @@ JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_events")
 """SimulationResult fields, each stored in the JSONB column of the same name.
 
-A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object."""
+A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object.
+Every succeeded job also keeps `headline_kpis` (`HeadlineKpis`, what a list row shows) and
+`summary` (`ResultSummary`); `scenario` and `label` come from the request."""
 
 metadata = sa.MetaData()
 
@@ -46,6 +48,10 @@ simulations = sa.Table(
     sa.Column("mode", sa.Text, nullable=False, server_default="db"),
     sa.Column("result_uri", sa.Text, nullable=True),
     *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
+    sa.Column("scenario", sa.Text, nullable=True),
+    sa.Column("label", sa.Text, nullable=True),
+    sa.Column("headline_kpis", JSONB(none_as_null=True), nullable=True),
+    sa.Column("summary", JSONB(none_as_null=True), nullable=True),
     sa.UniqueConstraint("fleet_id", "input_digest", name="uq_simulations_fleet_id_input_digest"),
     sa.UniqueConstraint("idempotency_key", name="uq_simulations_idempotency_key"),
     sa.CheckConstraint(

@@ -14,9 +14,12 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
+from pydantic import ValidationError
+
+from fleetsim.config.errors import ConfigErrors
 from fleetsim.errors import DatabaseUnavailableError, StoreUnavailableError
 from fleetsim.jobs.errors import NoBucketError, job_error
-from fleetsim.jobs.limits import WorkLimits, check_work, estimate_work
+from fleetsim.jobs.limits import WorkLimitError, WorkLimits, check_work, estimate_work
 from fleetsim.jobs.store import Claim, JobStore, Refusal
 from fleetsim.models import CanonicalResult, ResolvedRequest, SimulationRequest
 from fleetsim.models.job import JobError
@@ -104,6 +107,10 @@ async def _run(
     try:
         request = SimulationRequest.model_validate(claim.request)
         resolved = await asyncio.to_thread(resolve, request)
+    except (ValidationError, ConfigErrors) as exc:  # the user's input: one line, no traceback
+        return await _fail(
+            store, claim, job_error(exc), extra, within_s=lease_s / 2, exc_info=False
+        )
     except Exception as exc:  # recorded on the job: the error is the job's outcome
         return await _fail(store, claim, job_error(exc), extra, within_s=lease_s / 2)
     if resolved.input_digest != claim.input_digest:
@@ -111,6 +118,11 @@ async def _run(
         return await _fail(store, claim, changed, extra, within_s=lease_s / 2, exc_info=False)
     try:
         check_work(estimate_work(resolved), limits)
+    except WorkLimitError as exc:  # the user's input: one line, no traceback
+        return await _fail(
+            store, claim, job_error(exc), extra, within_s=lease_s / 2, exc_info=False
+        )
+    try:
         result = await simulate(resolved)
     except Exception as exc:  # recorded on the job: the error is the job's outcome
         return await _fail(store, claim, job_error(exc), extra, within_s=lease_s / 2)
@@ -189,10 +201,27 @@ async def _fail(
     exc_info: bool = True,
 ) -> Outcome:
     """Record `error` on the claimed job, retrying for `within_s` while the database is
-    unavailable; `exc_info`: log the exception being handled."""
-    logger.warning("job failed: %s: %s", error.type, error.message, extra=extra, exc_info=exc_info)
+    unavailable. `exc_info`: a fault, logged at WARNING with the exception being handled;
+    else the input's fault, logged in one line at INFO."""
+    logger.log(
+        logging.WARNING if exc_info else logging.INFO,
+        "job failed: %s: %s",
+        error.type,
+        _one_line(error),
+        extra=extra,
+        exc_info=exc_info,
+    )
     failed = await _persistently(lambda: store.fail(claim, error), within_s=within_s)
     return Outcome.FAILED if failed else Outcome.LOST
+
+
+def _one_line(error: JobError) -> str:
+    """The error for a log line: its first problem and how many more, or its message."""
+    if not error.problems:
+        return " ".join(error.message.split())
+    first, more = error.problems[0], len(error.problems) - 1
+    where = ".".join(str(part) for part in first.loc)
+    return f"{where}: {first.msg}" + (f" (and {more} more problems)" if more else "")
 
 
 async def _release(store: JobStore, claim: Claim, extra: dict[str, Any]) -> None:

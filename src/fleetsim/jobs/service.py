@@ -12,7 +12,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any, Literal, cast
 from uuid import UUID
+
+from pydantic import BaseModel, TypeAdapter
 
 from fleetsim import runner
 from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, request_hash, resolve_request
@@ -21,9 +24,20 @@ from fleetsim.jobs.execute import CoreRun, Outcome, Simulation, execute, in_thre
 from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.processes import JobProcesses, ProcessLimits
 from fleetsim.jobs.store import Created, JobStore
-from fleetsim.models import CanonicalResult, JobMode, ResolvedRequest, SimulationRequest
+from fleetsim.models import (
+    CanonicalResult,
+    ChargingEvent,
+    JobMode,
+    ResolvedRequest,
+    ResultSummary,
+    SimulationRequest,
+    SiteLoadPoint,
+    TimeSeriesPoint,
+    canonical_json_bytes,
+)
 from fleetsim.models.job import JobStatus
 from fleetsim.settings import Settings
+from fleetsim.simulation.summary import summarise
 from fleetsim.sinks.gcs import GcsSink
 
 logger = logging.getLogger(__name__)
@@ -52,6 +66,41 @@ class JobResult:
     data: bytes | None
     uri: str | None = None
     """The result object's gs:// URI, for a mode gcs result."""
+
+
+ResultRowsPart = Literal["time_series_data", "site_load", "charging_events"]
+"""The result's row lists that are offered on their own (as JSON or CSV)."""
+ROW_MODELS: dict[ResultRowsPart, type[BaseModel]] = {
+    "time_series_data": TimeSeriesPoint,
+    "site_load": SiteLoadPoint,
+    "charging_events": ChargingEvent,
+}
+
+
+@dataclass(frozen=True)
+class JobRows:
+    """A job's status and, once it succeeded, one of its result's row lists."""
+
+    status: JobStatus
+    rows: list[dict[str, Any]] | None
+
+
+def _summary_bytes(stored: str) -> bytes:
+    """A stored summary back to its canonical bytes (JSONB reorders keys, and reads `1e20`
+    back as an integer: the model restores both)."""
+    return canonical_json_bytes(ResultSummary.model_validate_json(stored))
+
+
+def _summarised(envelope: bytes) -> bytes:
+    return canonical_json_bytes(summarise(CanonicalResult.from_json(envelope)))
+
+
+def _canonical_rows(part: ResultRowsPart, stored: str) -> list[dict[str, Any]]:
+    """A stored row list back to canonical JSON data, through its row model (see above)."""
+    adapter = TypeAdapter(list[ROW_MODELS[part]])  # type: ignore[valid-type]
+    return cast(
+        list[dict[str, Any]], adapter.dump_python(adapter.validate_json(stored), mode="json")
+    )
 
 
 class JobService:
@@ -127,6 +176,8 @@ class JobService:
             input_digest=digest,
             idempotency_key=idempotency_key,
             mode=mode,
+            scenario=request.scenario,
+            label=request.label,
         )
 
     async def run(self, job_id: UUID) -> Outcome:
@@ -157,6 +208,36 @@ class JobService:
                 raise NoBucketError(job_id)
             data = await asyncio.to_thread(self.objects.read, stored.uri)
         return JobResult(stored.status, data, stored.uri)
+
+    async def summary(self, job_id: UUID) -> JobResult | None:
+        """The job's status and, once it succeeded, its summary's canonical bytes: from the
+        row, or made from the result for a job that finished before summaries were stored.
+        None if no such job; raises NoBucketError as `result` does."""
+        stored = await self.store.succeeded_column(job_id, "summary")
+        if stored is None or stored.status != "succeeded":
+            return None if stored is None else JobResult(stored.status, None)
+        if stored.text is not None:
+            return JobResult(stored.status, await asyncio.to_thread(_summary_bytes, stored.text))
+        found = await self.result(job_id)
+        if found is None or found.data is None:
+            return found
+        envelope = found.data
+        return JobResult(found.status, await asyncio.to_thread(_summarised, envelope))
+
+    async def result_rows(self, job_id: UUID, part: ResultRowsPart) -> JobRows | None:
+        """The job's status and, once it succeeded, one row list of its result (canonical
+        JSON data), read alone from the row or taken from the result object."""
+        stored = await self.store.succeeded_column(job_id, part)
+        if stored is None or stored.status != "succeeded":
+            return None if stored is None else JobRows(stored.status, None)
+        if stored.text is not None:
+            text = stored.text
+            return JobRows(stored.status, await asyncio.to_thread(_canonical_rows, part, text))
+        found = await self.result(job_id)
+        if found is None or found.data is None:
+            return None if found is None else JobRows(found.status, None)
+        rows = CanonicalResult.from_json(found.data).data[part]
+        return JobRows(found.status, rows)
 
 
 @asynccontextmanager

@@ -31,7 +31,9 @@ from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseNotSetUpError, DatabaseUnavailableError, map_exceptions
 from fleetsim.models import CanonicalResult, JobMode, SimulationResult
 from fleetsim.models.job import Job, JobError, JobStatus
-from fleetsim.models.result import canonical_json_text
+from fleetsim.models.result import canonical_data, canonical_json_text
+from fleetsim.models.summary import HeadlineKpis
+from fleetsim.simulation.summary import summarise
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -41,9 +43,12 @@ JOB_COLUMNS = (
     _t.fleet_id,
     _t.status,
     _t.mode,
+    _t.scenario,
+    _t.label,
     _t.result_uri,
     _t.attempts,
     _t.feasible,
+    _t.headline_kpis,
     _t.error,
     _t.created_at,
     _t.updated_at,
@@ -51,8 +56,9 @@ JOB_COLUMNS = (
     _t.finished_at,
 )
 _GET_JOB = (
-    "SELECT id AS job_id, fleet_id, status, mode, result_uri, attempts, feasible, error,"
-    " created_at, updated_at, started_at, finished_at FROM simulations WHERE id = $1"
+    "SELECT id AS job_id, fleet_id, status, mode, scenario, label, result_uri, attempts,"
+    " feasible, headline_kpis, error, created_at, updated_at, started_at, finished_at"
+    " FROM simulations WHERE id = $1"
 )
 _CLAIMABLE = sa.or_(
     _t.status == "queued", sa.and_(_t.status == "running", _t.lease_until < sa.func.now())
@@ -155,6 +161,17 @@ class StoredResult:
     status: JobStatus
     envelope: bytes | None
     uri: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredColumn:
+    """A job's status and, once it succeeded, one JSONB column's text (None where the row
+    does not hold it: a gcs job's result parts, a summary from before revision 0006) and the
+    URI of its result object (mode gcs)."""
+
+    status: JobStatus
+    text: str | None
+    uri: str | None
 
 
 @dataclass(frozen=True)
@@ -275,10 +292,13 @@ class JobStore:
         request_hash: str,
         idempotency_key: str | None = None,
         mode: JobMode = "db",
+        scenario: str | None = None,
+        label: str | None = None,
     ) -> Created:
         """Insert a queued job, or return the job that already has this key, or else this
         fleet and input digest (whatever its mode: the first submission's mode stays the job's).
-        `request_hash`, the raw body's, is stored for reference.
+        `request_hash`, the raw body's, is stored for reference, and so are `scenario` and
+        `label` (a repeat's label does not replace the first).
 
         Raises IdempotencyConflictError when the key names a job of another request: neither
         the same body nor the same fleet and input. A retry keeps its job even when the
@@ -294,6 +314,8 @@ class JobStore:
                 input_digest=input_digest,
                 idempotency_key=idempotency_key,
                 mode=mode,
+                scenario=scenario,
+                label=label,
             )
             .on_conflict_do_nothing()
             .returning(*JOB_COLUMNS)
@@ -400,7 +422,8 @@ class JobStore:
     ) -> bool:
         """Store the result and `succeeded` together; False if the claim was lost meanwhile.
 
-        With `result_uri` (the result went to object storage) only `metadata` is stored.
+        With `result_uri` (the result went to object storage) only `metadata` is stored. The
+        headline KPIs and the summary are stored in either case.
         """
         stored = RESULT_PARTS if result_uri is None else ("metadata",)
         parts = await asyncio.to_thread(_parts_json, result, stored)
@@ -447,6 +470,8 @@ class JobStore:
         job = dict(record.items())
         if job["error"] is not None:  # asyncpg hands jsonb over as text
             job["error"] = JobError.model_validate_json(job["error"])
+        if job["headline_kpis"] is not None:
+            job["headline_kpis"] = HeadlineKpis.model_validate_json(job["headline_kpis"])
         return Job.model_validate(job)
 
     @translated
@@ -471,6 +496,20 @@ class JobStore:
         if stored is None:
             return StoredResult(status, None, uri)
         return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
+
+    @translated
+    async def succeeded_column(self, job_id: UUID, column: str) -> StoredColumn | None:
+        """One JSONB column of a succeeded job (a result part, `summary`) as text, read alone:
+        a summary or a part without the rest of the envelope. None if no such job."""
+        succeeded = _t.status == "succeeded"
+        statement = sa.select(
+            _t.status,
+            sa.case((succeeded, sa.cast(_t[column], sa.Text)), else_=sa.null()),
+            sa.case((succeeded, _t.result_uri), else_=sa.null()),
+        ).where(_t.id == job_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(statement)).first()
+        return None if row is None else StoredColumn(*row)
 
     @translated
     async def list_jobs(
@@ -521,7 +560,12 @@ class JobStore:
 
 
 def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, str]:
-    return {part: result.part_json(part) for part in parts}
+    """The JSON text of each stored column: the result's `parts`, its summary and headline."""
+    summary = summarise(result)
+    return {part: result.part_json(part) for part in parts} | {
+        "summary": canonical_json_text(canonical_data(summary)),
+        "headline_kpis": canonical_json_text(canonical_data(summary.headline)),
+    }
 
 
 def _failed(error: JobError, now: Any) -> dict[str, Any]:

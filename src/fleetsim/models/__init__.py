@@ -26,6 +26,7 @@ from fleetsim.models.result import (
 )
 from fleetsim.models.route import CycleProfile, PathProfile, RouteProfile, RouteSpec, StopSpec
 from fleetsim.models.scenario import FleetVehicle, Horizon, Scenario, Trip, Weather
+from fleetsim.models.summary import HeadlineKpis, ResultSummary
 from fleetsim.models.vehicle import HvacSpec, VehicleSpec
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "DirectRequest",
     "EntryPatch",
     "FleetVehicle",
+    "HeadlineKpis",
     "Horizon",
     "HvacSpec",
     "InvalidMessageError",
@@ -50,6 +52,7 @@ __all__ = [
     "PathProfile",
     "Problem",
     "ResolvedRequest",
+    "ResultSummary",
     "RouteProfile",
     "RouteSpec",
     "Scenario",

@@ -40,9 +40,9 @@ Weekdays = Annotated[
 class TariffWindow(Strict):
     """A price that applies from `start` (inclusive) to `end` (exclusive), local time."""
 
-    start: time
+    start: time = Field(description="local time the price starts (inclusive)")
     end: time = Field(description="00:00 means midnight at the end of the day")
-    price_per_kwh: float = Field(ge=0.0, le=100.0)
+    price_per_kwh: float = Field(ge=0.0, le=100.0, description="per kWh from the grid, currency")
     weekdays: Weekdays = Field(default_factory=lambda: list(ALL_WEEKDAYS))
 
 
@@ -50,11 +50,15 @@ class Tariff(Strict):
     """Energy price: the first matching window wins, otherwise `default_price_per_kwh`; a
     site's tariff may add a demand charge on the site's peak."""
 
-    id: Identifier
-    name: str = ""
-    currency: str = Field("EUR", min_length=3, max_length=3)
-    default_price_per_kwh: float = Field(ge=0.0, le=100.0)
-    windows: list[TariffWindow] = Field(default_factory=list)
+    id: Identifier = Field(description="the tariff's id, as sites and chargers name it")
+    name: str = Field("", description="a title for people")
+    currency: str = Field("EUR", min_length=3, max_length=3, description="ISO 4217 code")
+    default_price_per_kwh: float = Field(
+        ge=0.0, le=100.0, description="per kWh from the grid outside every window, currency"
+    )
+    windows: list[TariffWindow] = Field(
+        default_factory=list, description="time-of-use prices; the first that matches wins"
+    )
     demand_charge_per_kw: float = Field(
         0.0,
         ge=0.0,
@@ -67,26 +71,34 @@ class Tariff(Strict):
 class SiteSpec(Strict):
     """A grid connection shared by every charger whose `site` names it."""
 
-    id: Identifier
-    name: str = ""
-    location: tuple[Longitude, Latitude]
-    site_power_limit_kw: float | None = Field(None, gt=0.0, le=100_000.0)
-    tariff: Identifier | None = None
+    id: Identifier = Field(description="the site's id, as chargers and depots name it")
+    name: str = Field("", description="a title for people")
+    location: tuple[Longitude, Latitude] = Field(
+        description="[longitude, latitude], degrees (WGS 84)"
+    )
+    site_power_limit_kw: float | None = Field(
+        None, gt=0.0, le=100_000.0, description="grid connection limit for all its chargers, kW"
+    )
+    tariff: Identifier | None = Field(None, description="the tariff its chargers' energy costs")
 
 
 class ChargerSpec(Strict):
     """One charger with `ports` plugs; the price is its own or its tariff's or its site's."""
 
-    id: Identifier
-    name: str = ""
-    location: tuple[Longitude, Latitude]
-    power_kw: float = Field(gt=0.0, le=1_500.0, description="per port")
-    current: Literal["AC", "DC"]
-    ports: int = Field(1, ge=1, le=1_000)
-    site: Identifier
+    id: Identifier = Field(description="the charger's id")
+    name: str = Field("", description="a title for people")
+    location: tuple[Longitude, Latitude] = Field(
+        description="[longitude, latitude], degrees (WGS 84); vehicles within 200 m use it"
+    )
+    power_kw: float = Field(gt=0.0, le=1_500.0, description="per port, kW")
+    current: Literal["AC", "DC"] = Field(description="which of the vehicle's limits applies")
+    ports: int = Field(1, ge=1, le=1_000, description="vehicles it charges at once")
+    site: Identifier = Field(description="the site whose grid connection it shares")
     efficiency: float = Field(0.95, gt=0.0, le=1.0, description="grid to vehicle inlet")
-    price_per_kwh: float | None = Field(None, ge=0.0, le=100.0)
-    tariff: Identifier | None = None
+    price_per_kwh: float | None = Field(
+        None, ge=0.0, le=100.0, description="its own flat price per kWh from the grid"
+    )
+    tariff: Identifier | None = Field(None, description="its own tariff; else its site's")
 
     @model_validator(mode="after")
     def _one_price(self) -> "ChargerSpec":

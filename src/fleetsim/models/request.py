@@ -1,9 +1,10 @@
 """The simulation request every door accepts: a scenario by name, with what-if edits."""
 
-from typing import Annotated
+import re
+from typing import Annotated, Any
 from uuid import UUID, uuid5
 
-from pydantic import ConfigDict, Field, JsonValue, StringConstraints
+from pydantic import ConfigDict, Field, JsonValue, PlainValidator, StringConstraints
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import Identifier
@@ -24,6 +25,45 @@ MAX_SET_PATHS = 1_000
 
 ParameterPath = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 
+MAX_LABEL_LENGTH = 200
+"""Characters of a request's `label`."""
+
+FLEET_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+"""A fleet's name as a developer writes it (`munich-depot`); stored as `fleet_uuid(slug)`."""
+
+
+def _fleet_id(value: Any) -> UUID | str:
+    """A UUID (as text or a UUID) or else a slug, as given."""
+    if isinstance(value, UUID):
+        return value
+    if isinstance(value, str):
+        try:
+            return UUID(value)
+        except ValueError:
+            if FLEET_SLUG.fullmatch(value):
+                return value
+    raise ValueError(
+        "must be a UUID or a slug: up to 64 lower-case letters, digits, '-' and '_', "
+        "starting with a letter or digit"
+    )
+
+
+FleetId = Annotated[
+    UUID | str,
+    PlainValidator(
+        _fleet_id,
+        json_schema_input_type=UUID
+        | Annotated[str, StringConstraints(pattern=f"^{FLEET_SLUG.pattern}$")],
+    ),
+]
+"""A request's `fleet_id`: a UUID, or a slug (see `fleet_uuid`)."""
+
+
+def fleet_uuid(fleet_id: UUID | str) -> UUID:
+    """The stored fleet id of a request's `fleet_id`: a UUID as it is, a slug as its uuid5
+    in FLEET_NAMESPACE (`fleet:<slug>`), so one slug is always the same fleet."""
+    return fleet_id if isinstance(fleet_id, UUID) else uuid5(FLEET_NAMESPACE, f"fleet:{fleet_id}")
+
 
 class EntryPatch(Strict):
     """An inline catalogue entry. With the id of a catalogue entry it is a JSON Merge Patch
@@ -33,7 +73,7 @@ class EntryPatch(Strict):
 
     model_config = ConfigDict(extra="allow")
 
-    id: Identifier
+    id: Identifier = Field(description="the catalogue entry to patch or remove, or a new id")
     remove: bool = Field(False, description="remove the catalogue entry of this id")
 
 
@@ -53,9 +93,18 @@ class SimulationRequest(Strict):
     replace the scenario's own.
     """
 
-    scenario: Identifier = "default"
-    fleet_id: UUID | None = None
-    horizon: Horizon | None = None
+    scenario: Identifier = Field("default", description="the scenario to run and edit")
+    fleet_id: FleetId | None = Field(
+        None,
+        description="whose job this is: a UUID, or a slug (lower-case letters, digits, `-`, `_`; "
+        "stored as uuid5(FLEET_NAMESPACE, 'fleet:<slug>')); default: derived from the scenario",
+    )
+    label: Annotated[str, StringConstraints(max_length=MAX_LABEL_LENGTH)] | None = Field(
+        None,
+        description="a name for people, shown in job lists; not part of the job's identity "
+        "(the same input under another label is the same job, which keeps its first label)",
+    )
+    horizon: Horizon | None = Field(None, description="replaces the scenario's horizon")
     fleet: list[FleetVehicle] | None = Field(None, description="replaces the scenario's fleet")
     schedule: list[Trip] | None = Field(
         None, description="replaces the scenario's whole schedule, its CSV included"
@@ -72,11 +121,15 @@ class SimulationRequest(Strict):
     sessions: list[ChargingSession] | None = Field(
         None, description="charging sessions; replace the scenario's (CLI: --sessions FILE.csv)"
     )
-    weather: Weather | None = None
-    strategy: Strategy | None = None
-    step_s: int | None = Field(None, ge=10, le=3_600)
-    time_series_resolution_s: int | None = Field(None, ge=10, le=86_400)
-    max_points: int | None = Field(None, ge=1, le=10_000_000)
+    weather: Weather | None = Field(None, description="replaces the scenario's weather")
+    strategy: Strategy | None = Field(None, description="replaces the scenario's strategy")
+    step_s: int | None = Field(None, ge=10, le=3_600, description="simulation step, seconds")
+    time_series_resolution_s: int | None = Field(
+        None, ge=10, le=86_400, description="seconds between time-series samples"
+    )
+    max_points: int | None = Field(
+        None, ge=1, le=10_000_000, description="refuse the run above this many series rows"
+    )
     vehicles: list[EntryPatch] = Field(default_factory=list, description=_entries("vehicles"))
     chargers: list[EntryPatch] = Field(default_factory=list, description=_entries("chargers"))
     sites: list[EntryPatch] = Field(default_factory=list, description=_entries("sites"))
@@ -94,5 +147,7 @@ class SimulationRequest(Strict):
 
     @property
     def effective_fleet_id(self) -> UUID:
-        """The request's fleet id, else a stable id derived from the scenario name."""
-        return self.fleet_id or uuid5(FLEET_NAMESPACE, f"scenario:{self.scenario}")
+        """The request's fleet id (a slug's uuid5), else a stable id from the scenario name."""
+        if self.fleet_id is None:
+            return uuid5(FLEET_NAMESPACE, f"scenario:{self.scenario}")
+        return fleet_uuid(self.fleet_id)

@@ -24,42 +24,44 @@ class Result(BaseModel):
 
 
 class HorizonSummary(Result):
-    start: datetime
-    end: datetime
-    days: int
+    start: datetime = Field(description="first simulated instant, the scenario's UTC offset")
+    end: datetime = Field(description="start + days")
+    days: int = Field(description="whole days simulated")
 
 
 class Counts(Result):
-    routes: int
-    vehicles: int
-    chargers: int
-    trips: int
+    routes: int = Field(description="routes the schedule drives")
+    vehicles: int = Field(description="fleet and session vehicles")
+    chargers: int = Field(description="chargers of the resolved input")
+    trips: int = Field(description="trips in the horizon")
 
 
 class SiteKpis(Result):
     """One site's bill and grid load; energy kWh, power kW, cost in the tariff currency."""
 
-    energy_from_grid_kwh: float
-    energy_cost: float = Field(description="energy at each step's price")
+    energy_from_grid_kwh: float = Field(description="drawn by the site's chargers, kWh")
+    energy_cost: float = Field(description="energy at each step's price, kpis.currency")
     demand_charge: float = Field(
         description="the site tariff's demand_charge_per_kw x each billing month's peak "
         "15-minute average, prorated by the share of the month the horizon covers"
     )
-    peak_kw: float = Field(description="highest step load")
-    peak_15min_kw: float = Field(description="highest 15-minute average load (local quarters)")
-    site_power_limit_kw: float | None
+    peak_kw: float = Field(description="highest step load, kW")
+    peak_15min_kw: float = Field(description="highest 15-minute average load (local quarters), kW")
+    site_power_limit_kw: float | None = Field(
+        description="the site's grid connection limit, kW; null: none"
+    )
     steps_above_limit: int = Field(description="steps whose load exceeds the limit")
-    max_overshoot_kw: float = Field(description="largest load above the limit")
-    energy_above_limit_kwh: float = Field(description="energy drawn above the limit")
+    max_overshoot_kw: float = Field(description="largest load above the limit, kW")
+    energy_above_limit_kwh: float = Field(description="energy drawn above the limit, kWh")
 
 
 class Kpis(Result):
     """Fleet-level answers; energy is kWh, cost in the tariff currency, power kW."""
 
-    feasible: bool
-    stranded_trips: int
-    min_soc: float
-    energy_from_grid_kwh: float = Field(description="drawn from the grid by all chargers")
+    feasible: bool = Field(description="every trip was driven without going below reserve")
+    stranded_trips: int = Field(description="trips that would have gone below reserve SoC")
+    min_soc: float = Field(description="lowest state of charge of any vehicle, 0-1")
+    energy_from_grid_kwh: float = Field(description="drawn from the grid by all chargers, kWh")
     energy_to_battery_kwh: float = Field(
         description="stored into batteries: grid energy less charger and battery losses"
     )
@@ -69,21 +71,23 @@ class Kpis(Result):
     energy_at_wheels_kwh: float = Field(
         description="positive tractive energy delivered at the wheels (braking not netted)"
     )
-    distance_km: float
+    distance_km: float = Field(description="driven by all vehicles, km")
     kwh_per_km: float = Field(description="net battery energy per km driven")
     charging_cost: float = Field(description="energy_cost + demand_charge: the whole bill")
-    energy_cost: float
-    demand_charge: float
+    energy_cost: float = Field(description="grid energy at each step's price, currency")
+    demand_charge: float = Field(description="the sites' demand charges, currency")
     charging_cost_by_tariff: dict[str, float] = Field(description="energy cost per tariff")
-    currency: str
-    peak_site_kw: dict[str, float]
-    sites: dict[str, SiteKpis]
+    currency: str = Field(description="ISO 4217 code of every cost")
+    peak_site_kw: dict[str, float] = Field(description="site id -> highest step load, kW")
+    sites: dict[str, SiteKpis] = Field(description="site id -> its bill and load")
     site_limit_respected: bool = Field(
         description="no site drew above its limit (only `uncontrolled` ignores limits)"
     )
     charger_utilisation: dict[str, float] = Field(description="port-time in use, 0-1")
-    mean_wait_s: float = Field(description="over charging events and missed sessions")
-    max_wait_s: float
+    mean_wait_s: float = Field(
+        description="seconds queued for a port, over charging events and missed sessions"
+    )
+    max_wait_s: float = Field(description="longest wait for a port, seconds")
     missed_charging_sessions: int = Field(description="left a charger queue without a port")
     charging_sessions: int = Field(
         description="stays at a charger with energy to take: charging events, missed sessions"
@@ -98,37 +102,37 @@ class Kpis(Result):
 class VehicleSummary(Result):
     """Per-vehicle totals: SoC at start, end and lowest, energy in and out, distance."""
 
-    vehicle_id: str
-    type: str
-    depot: str
-    soc_start: float
-    soc_end: float
-    min_soc: float
-    energy_to_battery_kwh: float = Field(description="stored into the battery by charging")
+    vehicle_id: str = Field(description="the fleet (or session) vehicle's id")
+    type: str = Field(description="its vehicle type")
+    depot: str = Field(description="its home site")
+    soc_start: float = Field(description="state of charge at the start, 0-1")
+    soc_end: float = Field(description="state of charge at the end, 0-1")
+    min_soc: float = Field(description="lowest state of charge, 0-1")
+    energy_to_battery_kwh: float = Field(description="stored into the battery by charging, kWh")
     energy_driven_kwh: float = Field(
         description="net battery energy used driving: the sum of its trips' energy_used_kwh"
     )
-    distance_km: float
-    trips: int
-    stranded_trips: int
+    distance_km: float = Field(description="driven, km")
+    trips: int = Field(description="trips scheduled in the horizon")
+    stranded_trips: int = Field(description="its trips that would have gone below reserve")
 
 
 class SessionResult(Result):
     """One requested charging session and what it got."""
 
     session_index: int = Field(description="its place in the request's sessions, from 0")
-    vehicle_id: str
-    vehicle_type: str
-    site: str
+    vehicle_id: str = Field(description="its vehicle_id, else session_<n>")
+    vehicle_type: str = Field(description="the session's vehicle type")
+    site: str = Field(description="the site it charged at")
     charger_id: str | None = Field(description="the charger it plugged into; None: no port")
-    arrival: datetime
-    departure: datetime
-    plugged_in: datetime | None
-    energy_requested_kwh: float = Field(description="to store in the battery")
-    energy_delivered_kwh: float = Field(description="stored in the battery")
-    energy_unmet_kwh: float
-    soc_arrival: float
-    soc_departure: float
+    arrival: datetime = Field(description="as requested")
+    departure: datetime = Field(description="as requested")
+    plugged_in: datetime | None = Field(description="when it got a port; null: never")
+    energy_requested_kwh: float = Field(description="to store in the battery, kWh")
+    energy_delivered_kwh: float = Field(description="stored in the battery, kWh")
+    energy_unmet_kwh: float = Field(description="requested but not stored by departure, kWh")
+    soc_arrival: float = Field(description="state of charge on arrival, 0-1")
+    soc_departure: float = Field(description="state of charge at departure, 0-1")
 
 
 class Metadata(Result):
@@ -138,67 +142,76 @@ class Metadata(Result):
         description="sha256 identifying the resolved input, model and schema version: the same "
         "digest always gives the same result bytes"
     )
-    scenario: str
-    strategy: str
-    horizon: HorizonSummary
-    counts: Counts
-    kpis: Kpis
-    vehicles: list[VehicleSummary]
+    scenario: str = Field(description="the scenario the request named")
+    strategy: str = Field(description="the charging strategy that ran")
+    horizon: HorizonSummary = Field(description="the simulated period")
+    counts: Counts = Field(description="routes, vehicles, chargers and trips simulated")
+    kpis: Kpis = Field(description="fleet-level answers")
+    vehicles: list[VehicleSummary] = Field(description="per vehicle totals")
     sessions: list[SessionResult] = Field(description="the request's charging sessions")
-    warnings: list[str]
-    lineage: dict[str, dict[str, str]]
-    time_series_resolution_s: int
-    float_decimals: int = FLOAT_DECIMALS
+    warnings: list[str] = Field(description="what a planner should know about the run")
+    lineage: dict[str, dict[str, str]] = Field(
+        description="`inputs`: one sha256 per resolved input (`vehicle:<id>`, `route:<id>`, ...)"
+    )
+    time_series_resolution_s: int = Field(description="seconds between time-series samples")
+    float_decimals: int = Field(FLOAT_DECIMALS, description="decimal places of every float")
 
 
 class TripResult(Result):
     """One driven (or attempted) trip; a stranded trip says where and by how much."""
 
-    vehicle_id: str
-    route_id: str
-    departure: datetime
-    arrival: datetime
-    distance_km: float
+    vehicle_id: str = Field(description="the vehicle that drove it")
+    route_id: str = Field(description="the route driven")
+    departure: datetime = Field(description="scheduled departure")
+    arrival: datetime = Field(description="departure + the trace's duration")
+    distance_km: float = Field(description="the route's length, km")
     energy_used_kwh: float = Field(description="net battery energy the trip used, regen netted")
-    kwh_per_km: float
-    soc_start: float
-    soc_end: float
+    kwh_per_km: float = Field(description="energy_used_kwh per km")
+    soc_start: float = Field(description="state of charge at departure, 0-1")
+    soc_end: float = Field(description="state of charge at arrival (or where stranded), 0-1")
     missed_s: float = Field(description="seconds the speed trace could not be followed")
-    stranded: bool
-    stranded_at_km: float | None = None
-    shortfall_kwh: float | None = None
+    stranded: bool = Field(description="it would have gone below the type's reserve_soc")
+    stranded_at_km: float | None = Field(
+        None, description="distance along the route where it stopped, km; null unless stranded"
+    )
+    shortfall_kwh: float | None = Field(
+        None, description="energy it lacked to finish, kWh; null unless stranded"
+    )
 
 
 class TimeSeriesPoint(Result):
-    t: datetime
-    vehicle_id: str
-    soc: float
-    odometer_km: float
-    state: VehicleState
+    t: datetime = Field(description="sample time")
+    vehicle_id: str = Field(description="the vehicle sampled")
+    soc: float = Field(description="state of charge, 0-1")
+    odometer_km: float = Field(description="distance driven since the start, km")
+    state: VehicleState = Field(
+        description="parked, driving, charging, plugged (holds a port, no power), waiting "
+        "(queued for a port), stranded or away (a session vehicle between sessions)"
+    )
     power_kw: float = Field(description="battery power, positive when charging")
 
 
 class SiteLoadPoint(Result):
-    t: datetime
-    site: str
-    kw: float
+    t: datetime = Field(description="step start")
+    site: str = Field(description="the site")
+    kw: float = Field(description="grid power all its chargers draw over the step, kW")
 
 
 class ChargingEvent(Result):
     """One stay at a charger: queued from `arrived`, on a port from `plugged_in` to `end`."""
 
-    vehicle_id: str
-    charger_id: str
+    vehicle_id: str = Field(description="the vehicle that charged")
+    charger_id: str = Field(description="the charger whose port it used")
     arrived: datetime = Field(description="joined the charger queue")
     plugged_in: datetime = Field(description="got a port; plugged_in - arrived is the wait")
     end: datetime = Field(description="left the port: full, departing or end of the run")
     energy_requested_kwh: float = Field(
         description="its charge target less the battery's energy when plugged in"
     )
-    energy_from_grid_kwh: float = Field(description="drawn from the grid")
-    energy_to_battery_kwh: float = Field(description="stored into the battery")
-    soc_start: float = Field(description="SoC when plugged in")
-    soc_end: float = Field(description="SoC when the port was left")
+    energy_from_grid_kwh: float = Field(description="drawn from the grid, kWh")
+    energy_to_battery_kwh: float = Field(description="stored into the battery, kWh")
+    soc_start: float = Field(description="state of charge when plugged in, 0-1")
+    soc_end: float = Field(description="state of charge when the port was left, 0-1")
     cost: float = Field(description="energy_from_grid_kwh at each step's price, kpis.currency")
     wait_s: float = Field(description="seconds from arrived to plugged_in")
 
@@ -206,11 +219,15 @@ class ChargingEvent(Result):
 class SimulationResult(Result):
     """The envelope every door returns and every sink stores."""
 
-    metadata: Metadata
-    trips: list[TripResult]
-    time_series_data: list[TimeSeriesPoint]
-    site_load: list[SiteLoadPoint]
-    charging_events: list[ChargingEvent]
+    metadata: Metadata = Field(description="identity, lineage, KPIs, per-vehicle summaries")
+    trips: list[TripResult] = Field(description="every trip, by departure then vehicle")
+    time_series_data: list[TimeSeriesPoint] = Field(
+        description="per vehicle every time_series_resolution_s"
+    )
+    site_load: list[SiteLoadPoint] = Field(description="per site every step")
+    charging_events: list[ChargingEvent] = Field(
+        description="every stay on a charger port, by vehicle then plug-in time"
+    )
 
 
 def rounded_floats(values: Iterable[float]) -> list[float]:

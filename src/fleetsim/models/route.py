@@ -14,8 +14,8 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 class StopSpec(Strict):
     """A stop on a route: the vehicle comes to rest at the point nearest `location`."""
 
-    location: LonLat
-    dwell_s: float = Field(30.0, ge=0.0, le=86_400.0)
+    location: LonLat = Field(description="[longitude, latitude], degrees (WGS 84)")
+    dwell_s: float = Field(30.0, ge=0.0, le=86_400.0, description="standing time, seconds")
 
 
 class RouteSpec(Strict):
@@ -24,13 +24,19 @@ class RouteSpec(Strict):
     `geometry` and `directions` are a path relative to the config directory or inline JSON.
     """
 
-    id: Identifier
-    name: str = ""
-    geometry: str | dict[str, Any] | None = None
-    directions: str | dict[str, Any] | None = None
-    cycle: str | None = None
+    id: Identifier = Field(description="the route's id, as trips name it")
+    name: str = Field("", description="a title for people")
+    geometry: str | dict[str, Any] | None = Field(
+        None, description="a GeoJSON LineString (with elevation as a third coordinate, m) or file"
+    )
+    directions: str | dict[str, Any] | None = Field(
+        None, description="a Mapbox/OSRM Directions response, or its file"
+    )
+    cycle: str | None = Field(None, description="a drive cycle CSV file (time s, speed)")
     location: LonLat | None = Field(None, description="where a cycle is driven (start = end)")
-    speed_kph: float = Field(50.0, gt=0.0, le=200.0)
+    speed_kph: float = Field(
+        50.0, gt=0.0, le=200.0, description="speed limit, km/h, where the source gives none"
+    )
     stops: int | list[StopSpec] = Field(0, description="evenly spaced count, or points")
     stop_dwell_s: float = Field(30.0, ge=0.0, le=86_400.0, description="dwell of counted stops")
 

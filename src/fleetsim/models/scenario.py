@@ -16,14 +16,16 @@ Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrol
 class Horizon(Strict):
     """Simulated period: `days` whole days from a timezone-aware `start`."""
 
-    start: AwareDatetime
-    days: int = Field(ge=1, le=366)
+    start: AwareDatetime = Field(description="first instant, ISO 8601 with a UTC offset")
+    days: int = Field(ge=1, le=366, description="whole days simulated from start")
 
 
 class Weather(Strict):
     """Ambient temperature, °C: one constant or an hourly profile repeated over the horizon."""
 
-    ambient_c: float | list[Annotated[float, Field(ge=-60.0, le=60.0)]] = 20.0
+    ambient_c: float | list[Annotated[float, Field(ge=-60.0, le=60.0)]] = Field(
+        20.0, description="outside air, °C: one value, or one per hour repeated over the horizon"
+    )
 
     @model_validator(mode="after")
     def _in_range(self) -> "Weather":
@@ -36,20 +38,23 @@ class Weather(Strict):
 class FleetVehicle(Strict):
     """One vehicle of the fleet: its type, home depot site, starting SoC and charge target."""
 
-    id: Identifier
-    type: Identifier
-    depot: Identifier
-    initial_soc: Fraction | None = Field(None, description="defaults to its target_soc")
+    id: Identifier = Field(description="the vehicle's id, unique in the fleet")
+    type: Identifier = Field(description="its vehicle type (GET /v1/config/vehicles)")
+    depot: Identifier = Field(description="its home site (GET /v1/config/sites)")
+    initial_soc: Fraction | None = Field(
+        None, description="state of charge at the start, 0-1; defaults to its target_soc"
+    )
     target_soc: Fraction | None = Field(
-        None, description="SoC its charging stops at; defaults to the type's soc_max"
+        None,
+        description="state of charge its charging stops at, 0-1; defaults to the type's soc_max",
     )
 
 
 class Trip(Strict):
     """A scheduled departure of one vehicle on one route, repeated on weekdays or dates."""
 
-    vehicle_id: Identifier
-    route_id: Identifier
+    vehicle_id: Identifier = Field(description="the fleet vehicle that drives it")
+    route_id: Identifier = Field(description="the route it drives (GET /v1/config/routes)")
     departure: time = Field(description="local time in the horizon's timezone")
     weekdays: Weekdays = Field(default_factory=lambda: list(ALL_WEEKDAYS))
     dates: list[date] | None = Field(None, description="if given, only these dates")
@@ -62,15 +67,17 @@ class ChargingSession(Strict):
     vehicle_id: Identifier | None = Field(
         None, description="sessions naming the same vehicle are one vehicle; none: its own"
     )
-    vehicle_type: Identifier
+    vehicle_type: Identifier = Field(description="the vehicle type (GET /v1/config/vehicles)")
     site: Identifier | None = Field(None, description="any free port of the site")
     charger_id: Identifier | None = Field(None, description="only this charger")
-    arrival: AwareDatetime
-    departure: AwareDatetime
+    arrival: AwareDatetime = Field(description="plugs in (or queues) from here, ISO 8601")
+    departure: AwareDatetime = Field(description="leaves at this time, ISO 8601")
     energy_kwh: float | None = Field(
         None, gt=0.0, le=2_000.0, description="energy to store in the battery"
     )
-    target_soc: Fraction | None = Field(None, description="SoC to reach, instead of energy_kwh")
+    target_soc: Fraction | None = Field(
+        None, description="state of charge to reach, 0-1, instead of energy_kwh"
+    )
     initial_soc: Fraction | None = Field(
         None,
         description="SoC on arrival; defaults to just room for energy_kwh below the type's "
@@ -118,17 +125,25 @@ def session_vehicle_ids(sessions: list[ChargingSession]) -> list[str]:
 class Scenario(Strict):
     """A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`."""
 
-    id: Identifier
-    name: str = ""
-    description: str = ""
-    horizon: Horizon
-    fleet: list[FleetVehicle] = Field(default_factory=list)
-    schedule: list[Trip] = Field(default_factory=list)
-    schedule_csv: str | None = None
-    sessions: list[ChargingSession] = Field(default_factory=list)
+    id: Identifier = Field(description="the name a request gives as `scenario`")
+    name: str = Field("", description="a title for people")
+    description: str = Field("", description="what it models, for people")
+    horizon: Horizon = Field(description="the simulated period")
+    fleet: list[FleetVehicle] = Field(default_factory=list, description="the vehicles")
+    schedule: list[Trip] = Field(default_factory=list, description="weekly trips")
+    schedule_csv: str | None = Field(
+        None, description="a CSV of more trips, relative to the config directory"
+    )
+    sessions: list[ChargingSession] = Field(
+        default_factory=list, description="charging sessions (vehicles without routes)"
+    )
     default_depot: Identifier | None = Field(None, description="depot of CSV-only vehicles")
-    weather: Weather = Weather()
-    strategy: Strategy = "greedy"
-    step_s: int = Field(300, ge=10, le=3_600)
-    time_series_resolution_s: int = Field(300, ge=10, le=86_400)
-    max_points: int = Field(200_000, ge=1, le=10_000_000)
+    weather: Weather = Field(Weather(), description="outside temperature")
+    strategy: Strategy = Field("greedy", description="how plugged vehicles charge")
+    step_s: int = Field(300, ge=10, le=3_600, description="simulation step, seconds")
+    time_series_resolution_s: int = Field(
+        300, ge=10, le=86_400, description="seconds between time-series samples"
+    )
+    max_points: int = Field(
+        200_000, ge=1, le=10_000_000, description="refuse the run above this many series rows"
+    )

@@ -37,6 +37,7 @@ from fleetsim.models.message import (
     as_uuid,
     parse_message,
 )
+from fleetsim.models.request import FLEET_SLUG, fleet_uuid
 
 logger = logging.getLogger(__name__)
 
@@ -132,8 +133,9 @@ class Handler:
             resolved = await asyncio.to_thread(self._jobs.resolve, message.request)
         except ConfigErrors as exc:
             logger.info(
-                "request published to the topic does not resolve: its job will fail: %s",
-                exc,
+                "request published to the topic does not resolve: its job will fail: %s%s",
+                exc.problems[0] if exc.problems else exc,
+                f" (and {len(exc.problems) - 1} more problems)" if len(exc.problems) > 1 else "",
                 extra={"message_id": message_id, "job_id": key},
             )
         try:
@@ -224,7 +226,12 @@ def _json_or_none(data: bytes | None) -> Any:
 
 
 def _fleet_id(payload: Any) -> UUID:
-    """The payload's fleet id (either shape) when it is a UUID, else UNKNOWN_FLEET."""
+    """The payload's fleet id (either shape) when it is a UUID or a slug (its uuid5), else
+    UNKNOWN_FLEET."""
     request = payload.get("request", payload) if isinstance(payload, dict) else None
     fleet_id = request.get("fleet_id") if isinstance(request, dict) else None
-    return as_uuid(fleet_id) or UNKNOWN_FLEET
+    if (uuid := as_uuid(fleet_id)) is not None:
+        return uuid
+    if isinstance(fleet_id, str) and FLEET_SLUG.fullmatch(fleet_id):
+        return fleet_uuid(fleet_id)
+    return UNKNOWN_FLEET

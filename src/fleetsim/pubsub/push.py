@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from fleetsim.api.json_body import is_json_media_type, unsupported_media_type
 from fleetsim.api.schemas import Health
 from fleetsim.models import InvalidMessageError
 from fleetsim.pubsub.auth import PushAuth
@@ -38,6 +39,7 @@ HandlerDep = Annotated[Handler, Depends(get_handler)]
         }
     },
     responses={
+        415: {"description": "the Content-Type header is not application/json"},
         422: {"description": "not a push envelope: `{detail: [{loc, msg}]}`"},
         401: {"description": "no push credentials"},
         403: {"description": "invalid push credentials"},
@@ -50,6 +52,9 @@ async def push(request: Request, handler: HandlerDep) -> Response:
     The body is read only once the caller is authenticated (FLEETSIM_MAX_BODY_BYTES at most),
     and a 422 names what is wrong without echoing the input back.
     """
+    content_type = request.headers.get("content-type")
+    if not is_json_media_type(content_type):
+        return unsupported_media_type(content_type)
     try:
         envelope = PushEnvelope.model_validate_json(await request.body())
     except ValidationError as exc:

@@ -4,6 +4,7 @@ from fleetsim.models import CanonicalResult, ResolvedRequest
 from fleetsim.models.scenario import session_vehicle_ids
 from fleetsim.simulation.envelope import build_result
 from fleetsim.simulation.fleet import FleetRun, simulate_fleet
+from fleetsim.simulation.summary import summarise
 
 
 def simulate(resolved: ResolvedRequest) -> CanonicalResult:
@@ -43,5 +44,6 @@ __all__ = [
     "series_point_count",
     "simulate",
     "simulate_fleet",
+    "summarise",
     "vehicle_steps",
 ]

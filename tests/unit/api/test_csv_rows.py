@@ -1,0 +1,47 @@
+"""Result rows as CSV: the model's columns, empty cells for null, no formula a spreadsheet runs."""
+
+import csv
+import io
+
+from fleetsim.api.csv_rows import csv_text, wants_csv
+from fleetsim.models.result import TripResult
+
+TRIP = {
+    "vehicle_id": '=HYPERLINK("http://evil")',
+    "route_id": "-2+3",
+    "departure": "2026-03-02T08:00:00+01:00",
+    "arrival": "2026-03-02T09:00:00+01:00",
+    "distance_km": 12.5,
+    "energy_used_kwh": -0.25,
+    "kwh_per_km": -0.02,
+    "soc_start": 0.9,
+    "soc_end": 0.8,
+    "missed_s": 0.0,
+    "stranded": False,
+    "stranded_at_km": None,
+    "shortfall_kwh": None,
+}
+
+
+def test_columns_follow_the_model_and_null_is_an_empty_cell() -> None:
+    rows = list(csv.reader(io.StringIO(csv_text(TripResult, [TRIP]))))
+    assert rows[0] == list(TripResult.model_fields)
+    cells = dict(zip(rows[0], rows[1], strict=True))
+    assert cells["stranded_at_km"] == "" and cells["shortfall_kwh"] == ""
+    assert cells["distance_km"] == "12.5"
+    assert cells["energy_used_kwh"] == "-0.25", "a negative number stays a number"
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_quoted() -> None:
+    rows = list(csv.DictReader(io.StringIO(csv_text(TripResult, [TRIP]))))
+    assert rows[0]["vehicle_id"] == '\'=HYPERLINK("http://evil")'
+    assert rows[0]["route_id"] == "'-2+3"
+
+
+def test_csv_is_chosen_only_when_accept_names_it() -> None:
+    assert wants_csv("text/csv")
+    assert wants_csv("application/json;q=0.5, text/csv; charset=utf-8")
+    assert not wants_csv(None)
+    assert not wants_csv("application/json")
+    assert not wants_csv("*/*")
+    assert not wants_csv("text/csv;q=0")
