@@ -1227,36 +1227,57 @@ export interface components {
              * @description energy_cost + demand_charge
              */
             charging_cost: number;
-            /** Demand Charge */
+            /**
+             * Demand Charge
+             * @description demand charges over the horizon, in the tariff's currency
+             */
             demand_charge: number;
-            /** Energy Cost */
+            /**
+             * Energy Cost
+             * @description energy at each step's price, in the tariff's currency
+             */
             energy_cost: number;
             /**
              * Energy Served Pct
              * @description energy stored / energy requested, percent
              */
             energy_served_pct: number;
-            /** Feasible */
+            /**
+             * Feasible
+             * @description no trip stranded
+             */
             feasible: boolean;
             /**
              * Installed Kw
              * @description charging infrastructure: ports x rated kW summed over the chargers
              */
             installed_kw: number;
-            /** Max Wait Min */
+            /**
+             * Max Wait Min
+             * @description longest wait for a port, minutes
+             */
             max_wait_min: number;
-            /** Mean Wait Min */
+            /**
+             * Mean Wait Min
+             * @description mean wait for a port, minutes
+             */
             mean_wait_min: number;
             /**
              * Peak Kw
              * @description highest site peak, kW
              */
             peak_kw: number;
-            /** Sites */
+            /**
+             * Sites
+             * @description site id -> its peak and limit
+             */
             sites: {
                 [key: string]: components["schemas"]["SitePeak"];
             };
-            /** Stranded Trips */
+            /**
+             * Stranded Trips
+             * @description trips that ran out of energy
+             */
             stranded_trips: number;
         };
         /**
@@ -1787,9 +1808,15 @@ export interface components {
         };
         /** SitePeak */
         SitePeak: {
-            /** Limit Kw */
+            /**
+             * Limit Kw
+             * @description the site's power limit, kW; None: no limit
+             */
             limit_kw: number | null;
-            /** Peak Kw */
+            /**
+             * Peak Kw
+             * @description highest step load of the site, kW
+             */
             peak_kw: number;
         };
         /**
@@ -1911,8 +1938,12 @@ export interface components {
              * @default 3
              */
             probes_per_round?: number;
+            /** @description what the least value must achieve */
             require?: components["schemas"]["Requirement"];
-            /** Step */
+            /**
+             * Step
+             * @description distance between tried values
+             */
             step: number;
             /**
              * To
@@ -1930,7 +1961,10 @@ export interface components {
              * @description values simulated, increasing
              */
             evaluated: number[];
-            /** Grid Index */
+            /**
+             * Grid Index
+             * @description the grid point, from 0
+             */
             grid_index: number;
             /**
              * Least
@@ -2015,18 +2049,28 @@ export interface components {
             /**
              * Created At
              * Format: date-time
+             * @description when the study was first submitted
              */
             created_at: string;
-            /** Finished At */
+            /**
+             * Finished At
+             * @description when its table was written
+             */
             finished_at: string | null;
-            /** Label */
+            /**
+             * Label
+             * @description the request's label
+             */
             label: string | null;
             /**
              * Points Done
              * @description points terminal (succeeded or failed)
              */
             points_done: number;
-            /** Points Failed */
+            /**
+             * Points Failed
+             * @description points whose job failed
+             */
             points_failed: number;
             /**
              * Points Total
@@ -2035,16 +2079,21 @@ export interface components {
             points_total: number;
             /**
              * Status
+             * @description running until every point is terminal, then finished
              * @enum {string}
              */
             status: "running" | "finished";
             /**
              * Study Id
              * Format: uuid
+             * @description derived from the request and the base's resolved input
              */
             study_id: string;
         };
-        /** StudyAccepted */
+        /**
+         * StudyAccepted
+         * @description A submitted study: poll `GET /v1/studies/{study_id}` until it has finished.
+         */
         StudyAccepted: {
             /**
              * Points
@@ -2053,18 +2102,26 @@ export interface components {
             points: number;
             /**
              * Status
+             * @description running or (a repeat of a finished study) finished
              * @enum {string}
              */
             status: "running" | "finished";
             /**
              * Study Id
              * Format: uuid
+             * @description the study's id
              */
             study_id: string;
         };
-        /** StudyPage */
+        /**
+         * StudyPage
+         * @description Studies, newest first.
+         */
         StudyPage: {
-            /** Items */
+            /**
+             * Items
+             * @description the studies
+             */
             items: components["schemas"]["Study"][];
         };
         /**
@@ -2072,7 +2129,10 @@ export interface components {
          * @description One simulation of the study: its axis values, job and outcome.
          */
         StudyPoint: {
-            /** Error */
+            /**
+             * Error
+             * @description a failed job's error
+             */
             error?: string | null;
             /**
              * Grid Index
@@ -2082,8 +2142,10 @@ export interface components {
             /**
              * Job Id
              * Format: uuid
+             * @description the simulation job: GET /v1/simulations/{job_id}
              */
             job_id: string;
+            /** @description a succeeded job's KPIs */
             kpis?: components["schemas"]["PointKpis"] | null;
             /**
              * Meets Requirement
@@ -2098,6 +2160,7 @@ export interface components {
             pareto?: boolean;
             /**
              * Status
+             * @description the job's outcome
              * @enum {string}
              */
             status: "succeeded" | "failed";
@@ -2115,14 +2178,19 @@ export interface components {
          *     optionally a sizing axis searched at every grid point.
          */
         StudyRequest: {
+            /** @description the request every point edits */
             base?: components["schemas"]["SimulationRequest"];
-            /** Grid */
+            /**
+             * Grid
+             * @description axes; the points are their product
+             */
             grid?: components["schemas"]["Axis"][];
             /**
              * Label
              * @description free text for people
              */
             label?: string | null;
+            /** @description searched at every grid point */
             size?: components["schemas"]["SizeAxis"] | null;
         };
         /**
@@ -2135,22 +2203,35 @@ export interface components {
              * @description grid paths, then the sizing path
              */
             axes: string[];
-            /** Label */
+            /**
+             * Label
+             * @description the request's label
+             */
             label: string | null;
             /**
              * Pareto Over
              * @description KPIs the front minimises
              */
             pareto_over: string[];
-            /** Points */
+            /**
+             * Points
+             * @description one row per simulated point
+             */
             points: components["schemas"]["StudyPoint"][];
-            /** Points Failed */
+            /**
+             * Points Failed
+             * @description points whose job failed
+             */
             points_failed: number;
-            /** Sizing */
+            /**
+             * Sizing
+             * @description per grid point; None without `size`
+             */
             sizing: components["schemas"]["SizingAnswer"][] | null;
             /**
              * Study Id
              * Format: uuid
+             * @description the study's id
              */
             study_id: string;
         };

@@ -102,8 +102,10 @@ class SizeAxis(Strict):
     path: ParameterPath = Field(description="a numeric `set` path, e.g. `chargers.dc.ports`")
     start: float = Field(alias="from", description="least value tried")
     stop: float = Field(alias="to", description="greatest value tried (included)")
-    step: float = Field(gt=0)
-    require: Requirement = Field(default_factory=Requirement)
+    step: float = Field(gt=0, description="distance between tried values")
+    require: Requirement = Field(
+        default_factory=Requirement, description="what the least value must achieve"
+    )
     probes_per_round: int = Field(
         DEFAULT_PROBES_PER_ROUND,
         ge=1,
@@ -126,9 +128,13 @@ class StudyRequest(Strict):
     """A base simulation request, a grid of axes (their product: the grid points) and
     optionally a sizing axis searched at every grid point."""
 
-    base: SimulationRequest = Field(default_factory=SimulationRequest)
-    grid: list[Axis] = Field(default_factory=list, max_length=MAX_AXES)
-    size: SizeAxis | None = None
+    base: SimulationRequest = Field(
+        default_factory=SimulationRequest, description="the request every point edits"
+    )
+    grid: list[Axis] = Field(
+        default_factory=list, max_length=MAX_AXES, description="axes; the points are their product"
+    )
+    size: SizeAxis | None = Field(None, description="searched at every grid point")
     label: str | None = Field(None, max_length=200, description="free text for people")
 
     @model_validator(mode="after")
@@ -156,8 +162,8 @@ class StudyRequest(Strict):
 class SitePeak(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    peak_kw: float
-    limit_kw: float | None
+    peak_kw: float = Field(description="highest step load of the site, kW")
+    limit_kw: float | None = Field(description="the site's power limit, kW; None: no limit")
 
 
 class PointKpis(BaseModel):
@@ -165,16 +171,18 @@ class PointKpis(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    feasible: bool
-    stranded_trips: int
+    feasible: bool = Field(description="no trip stranded")
+    stranded_trips: int = Field(description="trips that ran out of energy")
     energy_served_pct: float = Field(description="energy stored / energy requested, percent")
     charging_cost: float = Field(description="energy_cost + demand_charge")
-    energy_cost: float
-    demand_charge: float
+    energy_cost: float = Field(description="energy at each step's price, in the tariff's currency")
+    demand_charge: float = Field(
+        description="demand charges over the horizon, in the tariff's currency"
+    )
     peak_kw: float = Field(description="highest site peak, kW")
-    sites: dict[str, SitePeak]
-    mean_wait_min: float
-    max_wait_min: float
+    sites: dict[str, SitePeak] = Field(description="site id -> its peak and limit")
+    mean_wait_min: float = Field(description="mean wait for a port, minutes")
+    max_wait_min: float = Field(description="longest wait for a port, minutes")
     charger_utilisation: dict[str, float] = Field(description="port-time in use, 0-1")
     installed_kw: float = Field(
         description="charging infrastructure: ports x rated kW summed over the chargers"
@@ -188,10 +196,10 @@ class StudyPoint(BaseModel):
 
     grid_index: int = Field(description="the grid point it belongs to, from 0")
     values: dict[str, JsonValue] = Field(description="path -> value, grid axes then sizing")
-    job_id: UUID
-    status: Literal["succeeded", "failed"]
-    error: str | None = None
-    kpis: PointKpis | None = None
+    job_id: UUID = Field(description="the simulation job: GET /v1/simulations/{job_id}")
+    status: Literal["succeeded", "failed"] = Field(description="the job's outcome")
+    error: str | None = Field(None, description="a failed job's error")
+    kpis: PointKpis | None = Field(None, description="a succeeded job's KPIs")
     meets_requirement: bool | None = Field(
         None, description="sizing studies: whether the point meets `size.require`"
     )
@@ -205,7 +213,7 @@ class SizingAnswer(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    grid_index: int
+    grid_index: int = Field(description="the grid point, from 0")
     values: dict[str, JsonValue] = Field(description="the grid point's axis values")
     least: float | None = Field(description="least value meeting the requirement; None: none")
     evaluated: list[float] = Field(description="values simulated, increasing")
@@ -221,21 +229,23 @@ class StudyResult(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    study_id: UUID
-    label: str | None
+    study_id: UUID = Field(description="the study's id")
+    label: str | None = Field(description="the request's label")
     axes: list[str] = Field(description="grid paths, then the sizing path")
-    points: list[StudyPoint]
-    sizing: list[SizingAnswer] | None
+    points: list[StudyPoint] = Field(description="one row per simulated point")
+    sizing: list[SizingAnswer] | None = Field(description="per grid point; None without `size`")
     pareto_over: list[str] = Field(description="KPIs the front minimises")
-    points_failed: int
+    points_failed: int = Field(description="points whose job failed")
 
 
 StudyStatus = Literal["running", "finished"]
 
 
 class StudyAccepted(BaseModel):
-    study_id: UUID
-    status: StudyStatus
+    """A submitted study: poll `GET /v1/studies/{study_id}` until it has finished."""
+
+    study_id: UUID = Field(description="the study's id")
+    status: StudyStatus = Field(description="running or (a repeat of a finished study) finished")
     points: int = Field(description="simulations queued or reused so far")
 
 
@@ -244,18 +254,20 @@ class Study(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    study_id: UUID
-    label: str | None
-    status: StudyStatus
+    study_id: UUID = Field(description="derived from the request and the base's resolved input")
+    label: str | None = Field(description="the request's label")
+    status: StudyStatus = Field(description="running until every point is terminal, then finished")
     points_total: int = Field(description="points planned so far (sizing adds rounds)")
     points_done: int = Field(description="points terminal (succeeded or failed)")
-    points_failed: int
-    created_at: datetime
-    finished_at: datetime | None
+    points_failed: int = Field(description="points whose job failed")
+    created_at: datetime = Field(description="when the study was first submitted")
+    finished_at: datetime | None = Field(description="when its table was written")
 
 
 class StudyPage(BaseModel):
-    items: list[Study]
+    """Studies, newest first."""
+
+    items: list[Study] = Field(description="the studies")
 
 
 def point_kpis(kpis: dict[str, Any], installed_kw: float) -> PointKpis:
