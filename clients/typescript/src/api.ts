@@ -3694,6 +3694,15 @@ export interface operations {
                     "application/json": components["schemas"]["StudyAccepted"];
                 };
             };
+            /** @description the body could not be read as UTF-8 JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                };
+            };
             /** @description missing or invalid X-API-Key */
             401: {
                 headers: {
@@ -3703,8 +3712,8 @@ export interface operations {
                     "application/json": components["schemas"]["Message"];
                 };
             };
-            /** @description the request body, or the run, is too large */
-            413: {
+            /** @description the Content-Type header is missing or not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

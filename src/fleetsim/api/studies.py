@@ -43,7 +43,7 @@ CSV = "text/csv"
 @router.post(
     "/studies",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=responses(413, 422),
+    responses=responses(400, 415, 422),
     summary="Submit a design study",
 )
 async def submit_study(
