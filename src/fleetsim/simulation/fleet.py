@@ -99,9 +99,8 @@ EVENT_COLUMNS = (
 
 @dataclass(frozen=True)
 class FleetModel:
-    """What a run reads: the fleet's arrays, the trip and session plans, prices, the
-    strategy's rule and the sampling grid. Only the plan's drive matrices change, through
-    the state that holds them."""
+    """What a run reads, never changes: the fleet's arrays, the trip and session plans,
+    prices, the strategy's rule and the sampling grid."""
 
     index: FleetIndex
     step_s: int
@@ -120,8 +119,6 @@ class FleetModel:
     arrives or a session starts or ends: between such steps only charging changes anything."""
     session_vehicle: NDArray[np.bool_]
     """Per vehicle: it comes only for sessions, and is away outside them."""
-    anyone_driving: NDArray[np.bool_]
-    """Per step: some vehicle drives."""
     stranded_below_kwh: NDArray[np.float64]
     """Per vehicle: driving below this strands it (its reserve, less rounding)."""
     takes_dc: NDArray[np.bool_]
@@ -152,6 +149,10 @@ class FleetState:
     can_charge: NDArray[np.bool_]
     """Dwelling where a charger it can use is in reach."""
     current_trip: NDArray[np.intp]
+    driving: NDArray[np.bool_]
+    """On its current trip (stranded ones too) until the trip's scheduled end."""
+    drive_kwh: NDArray[np.float64]
+    """Battery energy drawn driving in the current step (0 when not driving or stranded)."""
     current_session: NDArray[np.intp]
     next_departure: NDArray[np.intp]
     odometer_km: NDArray[np.float64]
@@ -165,10 +166,6 @@ class FleetState:
     event_from_grid_kwh: NDArray[np.float64]
     event_to_battery_kwh: NDArray[np.float64]
     event_cost: NDArray[np.float64]
-    drive_kwh: NDArray[np.float64]
-    """[step, vehicle] battery energy still to drive: the plan's matrix, which the run owns
-    and the state changes (stranding clears the rest of a trip)."""
-    drive_km: NDArray[np.float64]
     trip_start_kwh: NDArray[np.float64]
     trip_end_kwh: NDArray[np.float64]
     trip_stranded: NDArray[np.bool_]
@@ -313,7 +310,6 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         n_samples=n_samples,
         next_busy_step=np.minimum(plan.next_busy_step, next_session_step),
         session_vehicle=np.isin(index.vehicle_ids, [v.id for v in session_vehicles]),
-        anyone_driving=np.any(plan.driving, axis=1),
         stranded_below_kwh=vehicles.reserve_kwh - FULL_TOLERANCE_KWH,
         takes_dc=vehicles.dc_kw > 0,
         takes_ac=vehicles.ac_kw > 0,
@@ -350,6 +346,8 @@ def start_state(model: FleetModel) -> FleetState:
         waiting=np.zeros(n_vehicles, dtype=bool),
         can_charge=can_charge,
         current_trip=none(),
+        driving=np.zeros(n_vehicles, dtype=bool),
+        drive_kwh=zeros(),
         current_session=none(),
         next_departure=plan.first_departure_step.copy(),
         odometer_km=zeros(),
@@ -362,8 +360,6 @@ def start_state(model: FleetModel) -> FleetState:
         event_from_grid_kwh=zeros(),
         event_to_battery_kwh=zeros(),
         event_cost=zeros(),
-        drive_kwh=plan.drive_kwh,
-        drive_km=plan.drive_km,
         trip_start_kwh=np.zeros(n_trips),
         trip_end_kwh=np.zeros(n_trips),
         trip_stranded=np.zeros(n_trips, dtype=bool),
@@ -417,6 +413,7 @@ def arrive_from_trips(model: FleetModel, state: FleetState, k: int) -> None:
     _update_reach(model, state, veh)
     state.arrival_step[veh] = k
     state.stranded[veh] = False
+    state.driving[veh] = False
 
 
 def depart(model: FleetModel, state: FleetState, k: int) -> None:
@@ -430,6 +427,7 @@ def depart(model: FleetModel, state: FleetState, k: int) -> None:
         state.place[veh] = ON_ROAD
         state.can_charge[veh] = False
         state.current_trip[veh] = departing
+        state.driving[veh] = True
         state.trip_start_kwh[departing] = state.energy_kwh[veh]
         state.next_departure[veh] = plan.next_departure_step[departing]
     leaving = sessions.leaving(k)
@@ -465,26 +463,27 @@ def arrive_for_sessions(model: FleetModel, state: FleetState, k: int) -> None:
 
 
 def drive(model: FleetModel, state: FleetState, k: int) -> None:
-    """Vehicles on a trip draw this step's energy; one reaching its reserve is stranded: it
-    stands still, at its reserve, until the trip's scheduled end."""
+    """Vehicles on a trip draw this step's energy, looked up per trip; one reaching its
+    reserve is stranded: it stands still, at its reserve, until the trip's scheduled end."""
     energy, vehicles = state.energy_kwh, model.vehicles
-    energy -= state.drive_kwh[k]
+    state.drive_kwh.fill(0.0)
+    if model.plan.anyone_driving[k]:
+        moving = np.flatnonzero(state.driving & ~state.stranded)
+        kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
+        state.drive_kwh[moving] = kwh
+        energy[moving] -= kwh
+        state.odometer_km[moving] += km
     np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
-    state.odometer_km += state.drive_km[k]
-    driving = model.plan.driving[k]
-    short = driving & (energy < model.stranded_below_kwh)
+    if not model.plan.anyone_driving[k]:
+        return
+    short = state.driving & ~state.stranded & (energy < model.stranded_below_kwh)
     if short.any():
         who = np.flatnonzero(short)
         state.trip_stranded[state.current_trip[who]] = True
         energy[who] = vehicles.reserve_kwh[who]
         state.stranded[who] = True
-        span = model.plan.end_step[state.current_trip[who]] - k - 1
-        offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
-        rest = (k + 1 + offset, np.repeat(who, span))
-        state.drive_kwh[rest] = 0.0
-        state.drive_km[rest] = 0.0
-    if model.anyone_driving[k]:  # only driving lowers a battery
-        np.minimum(state.min_soc, energy / vehicles.capacity_kwh, out=state.min_soc)
+    # only driving lowers a battery
+    np.minimum(state.min_soc, energy / vehicles.capacity_kwh, out=state.min_soc)
 
 
 def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
@@ -623,11 +622,11 @@ def sample(model: FleetModel, state: FleetState, k: int) -> None:
     if k % model.sample_every or k >= model.plan.horizon_steps:
         return
     s = k // model.sample_every
-    driving = model.plan.driving[k]
+    driving = state.driving
     state.series_soc[s] = state.energy_kwh / model.vehicles.capacity_kwh
     state.series_odometer_km[s] = state.odometer_km
     state.series_power_kw[s] = np.where(
-        driving, -state.drive_kwh[k] / model.step_h, state.battery_kw
+        driving, -state.drive_kwh / model.step_h, state.battery_kw
     )
     code = np.where(state.place == AWAY_PLACE, AWAY, PARKED).astype(np.int8)
     code[state.waiting] = WAITING
