@@ -114,6 +114,8 @@ class FleetModel:
     """Per charger, its row in `prices`."""
     sample_every: int
     n_samples: int
+    sample_weight: NDArray[np.float64]
+    """Per sample, 1 / the horizon steps it covers: its power is their mean."""
     next_busy_step: NDArray[np.intp]
     """Per step k (0..n_steps), the first step from k on in which a trip departs, drives or
     arrives or a session starts or ends: between such steps only charging changes anything."""
@@ -238,17 +240,29 @@ class FleetRun:
     series_power_kw: NDArray[np.float64]
 
 
+READABLE_INTERVALS_S = (
+    60, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 14_400, 21_600, 43_200, 86_400,
+    172_800, 604_800,
+)  # fmt: skip
+"""Sample intervals a coarsened time series snaps up to (when a multiple of the step): a
+reader compares hours and days, not 43.75-hour strides."""
+
+
 def sample_interval_steps(resolved: ResolvedRequest, n_vehicles: int) -> tuple[int, int, bool]:
-    """Steps between time-series samples, sample count, and whether `max_points` coarsened it."""
+    """Steps between time-series samples, sample count, and whether `max_points` coarsened it:
+    the requested resolution, else the shortest readable interval (else the shortest
+    interval) whose samples of every vehicle fit in `max_points`."""
     scenario = resolved.scenario
-    steps = -(-horizon_seconds(scenario) // scenario.step_s)
-    every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
-    vehicles = max(1, n_vehicles)
-    coarsened = False
-    while vehicles * -(-steps // every) > scenario.max_points and every < steps:
-        every += 1
-        coarsened = True
-    return every, -(-steps // every), coarsened
+    step_s = scenario.step_s
+    steps = -(-horizon_seconds(scenario) // step_s)
+    every = max(1, round(scenario.time_series_resolution_s / step_s))
+    samples_allowed = max(1, scenario.max_points // max(1, n_vehicles))
+    shortest = min(steps, -(-steps // samples_allowed))
+    if every >= shortest:
+        return every, -(-steps // every), False
+    readable = [s // step_s for s in READABLE_INTERVALS_S if s % step_s == 0]
+    every = next((r for r in readable if shortest <= r <= steps), shortest)
+    return every, -(-steps // every), True
 
 
 def fleet_index(resolved: ResolvedRequest, fleet: list[FleetVehicle]) -> FleetIndex:
@@ -287,6 +301,7 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         plan.n_steps,
     )
     every, n_samples, coarsened = sample_interval_steps(resolved, len(fleet))
+    steps_per_sample = np.minimum(every, plan.horizon_steps - np.arange(n_samples) * every)
     warnings = plan.warnings + sessions.warnings + price_warnings
     if coarsened:
         warnings.append(
@@ -308,6 +323,7 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         price_row=price_row,
         sample_every=every,
         n_samples=n_samples,
+        sample_weight=1.0 / steps_per_sample,
         next_busy_step=np.minimum(plan.next_busy_step, next_session_step),
         session_vehicle=np.isin(index.vehicle_ids, [v.id for v in session_vehicles]),
         stranded_below_kwh=vehicles.reserve_kwh - FULL_TOLERANCE_KWH,
@@ -618,16 +634,19 @@ def _ports_scarce(model: FleetModel, state: FleetState, ch: NDArray[np.intp]) ->
 
 
 def sample(model: FleetModel, state: FleetState, k: int) -> None:
-    """Every `sample_every` steps within the horizon: SoC, odometer, battery power, state."""
-    if k % model.sample_every or k >= model.plan.horizon_steps:
+    """Within the horizon, every step adds its battery power to its sample's mean (so a
+    coarse series keeps the energy); every `sample_every` steps SoC, odometer and state are
+    taken as they stand."""
+    if k >= model.plan.horizon_steps:
         return
     s = k // model.sample_every
     driving = state.driving
+    power_kw = np.where(driving, -state.drive_kwh / model.step_h, state.battery_kw)
+    state.series_power_kw[s] += power_kw * model.sample_weight[s]
+    if k % model.sample_every:
+        return
     state.series_soc[s] = state.energy_kwh / model.vehicles.capacity_kwh
     state.series_odometer_km[s] = state.odometer_km
-    state.series_power_kw[s] = np.where(
-        driving, -state.drive_kwh / model.step_h, state.battery_kw
-    )
     code = np.where(state.place == AWAY_PLACE, AWAY, PARKED).astype(np.int8)
     code[state.waiting] = WAITING
     code[state.plugged >= 0] = PLUGGED
@@ -652,7 +671,6 @@ def skip_idle(model: FleetModel, state: FleetState, k: int) -> int:
     rows = slice(-(-k // every), -(-min(idle_until, plan.horizon_steps) // every))
     state.series_soc[rows] = state.energy_kwh / model.vehicles.capacity_kwh
     state.series_odometer_km[rows] = state.odometer_km
-    state.series_power_kw[rows] = 0.0
     standing = np.where(state.place == AWAY_PLACE, AWAY, PARKED)
     state.series_state[rows] = np.where(state.stranded, STRANDED, standing)
     return idle_until

@@ -16,7 +16,7 @@ from fleetsim.simulation.vehicles import VehicleArrays
 class TripPlan:
     """Trips sorted by (vehicle, departure) on the step grid; a trip owns every step it
     overlaps, and `step_energy` gives what it draws in one of them. Memory grows with trips
-    and steps, never with vehicles × steps.
+    and steps, never with vehicles x steps.
     """
 
     trips: TripTable
