@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  customType,
   index,
   integer,
   jsonb,
@@ -22,6 +23,11 @@ import {
 import type { components } from "./src/api";
 
 type Schemas = components["schemas"];
+
+/** PostgreSQL `bytea` (Drizzle has no built-in builder for it); node-postgres reads a Buffer. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+});
 
 export const jobStatuses = ["queued", "running", "succeeded", "failed"] as const;
 /** Where a job's result goes: these columns (`db`), or an object at `result_uri` (`gcs`). */
@@ -54,6 +60,10 @@ export const simulations = pgTable(
     resultUri: text("result_uri"),
     /** The job's identity with `fleetId`: sha256 of the resolved input, model and schema version. */
     inputDigest: text("input_digest").notNull(),
+    /** The canonical result bytes (what `GET .../result` returns), gzip-compressed; null for
+     * rows from before it was kept, for gcs results and unfinished jobs. Row parts above
+     * 64 MiB are only here (their JSONB column is null). */
+    resultGzip: bytea("result_gzip"),
   },
   (t) => [
     unique("uq_simulations_fleet_id_input_digest").on(t.fleetId, t.inputDigest),

@@ -25,6 +25,7 @@ PG_TYPES = {
     "integer": "integer",
     "jsonb": "jsonb",
     "timestamp": "timestamp without time zone",
+    "bytea": "bytea",
 }
 COLUMN = re.compile(
     r"^\s*(?P<prop>\w+): (?P<builder>\w+)\(\"(?P<name>\w+)\"(?:, (?P<options>\{[^}]*\}))?\)"

@@ -162,9 +162,14 @@ async def status_of(job_id: UUID, store: JobStoreDep) -> Response:
     responses=responses(404, 409, 422, 503),
     summary="A succeeded job's result envelope",
 )
-async def result_of(job_id: UUID, jobs: JobServiceDep) -> Response:
+async def result_of(
+    job_id: UUID,
+    jobs: JobServiceDep,
+    accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     """The same bytes whichever sink holds them: a mode gcs result is read from its object
-    (the bucket stays private; clients need no Google credentials)."""
+    (the bucket stays private; clients need no Google credentials). A database result is
+    sent as stored, gzip-compressed, to clients that accept gzip."""
     try:
         found = await jobs.result(job_id)
     except NoBucketError as exc:
@@ -176,7 +181,25 @@ async def result_of(job_id: UUID, jobs: JobServiceDep) -> Response:
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a result exists only once it has succeeded",
         )
-    return Response(found.data, media_type="application/json")
+    if found.gzipped and accepts_gzip(accept_encoding):
+        # The stored bytes as they are: a read, no decompression and no re-serialisation.
+        headers = {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+        return Response(found.data, media_type="application/json", headers=headers)
+    return Response(await asyncio.to_thread(found.plain), media_type="application/json")
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """The client's Accept-Encoding (RFC 9110 §12.5.3) lists gzip (or `*`) with a q above 0."""
+    for entry in (accept_encoding or "").lower().split(","):
+        coding, _, params = entry.partition(";")
+        if coding.strip() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+        try:
+            return float(q) > 0
+        except ValueError:
+            return False
+    return False
 
 
 @router.get("/simulations", responses=responses(422), summary="Jobs, newest first")

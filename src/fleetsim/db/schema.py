@@ -1,4 +1,5 @@
-"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts.
+"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts and
+as compressed canonical bytes.
 
 A job is identified by (`fleet_id`, `input_digest`): the digest of its resolved input, model
 and schema version. `request_hash` (the raw body's) is kept for reference only."""
@@ -15,7 +16,14 @@ JOB_STATUSES: tuple[str, ...] = get_args(JobStatus)
 RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_events")
 """SimulationResult fields, each stored in the JSONB column of the same name.
 
-A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object."""
+A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object.
+A `db` job also keeps the canonical result bytes, gzip-compressed, in `result_gzip`: what
+`GET .../result` returns. A row part above JSONB_PART_MAX_BYTES is left null (PostgreSQL
+refuses a JSONB value above 255 MiB; a year of a large fleet has trips and events past it);
+the bytes always hold the whole envelope."""
+
+JSONB_PART_MAX_BYTES = 64 * 2**20
+"""Row parts larger than this (canonical JSON) are kept only in `result_gzip`."""
 
 metadata = sa.MetaData()
 
@@ -46,6 +54,7 @@ simulations = sa.Table(
     sa.Column("mode", sa.Text, nullable=False, server_default="db"),
     sa.Column("result_uri", sa.Text, nullable=True),
     *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
+    sa.Column("result_gzip", sa.LargeBinary, nullable=True),
     sa.UniqueConstraint("fleet_id", "input_digest", name="uq_simulations_fleet_id_input_digest"),
     sa.UniqueConstraint("idempotency_key", name="uq_simulations_idempotency_key"),
     sa.CheckConstraint(

@@ -7,6 +7,7 @@ needs (catalogue, job store, bucket) once per process and closes it at the end.
 
 import asyncio
 import gc
+import gzip
 import logging
 from collections.abc import AsyncIterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,8 +47,16 @@ class JobResult:
 
     status: JobStatus
     data: bytes | None
+    """The canonical result bytes, gzip-compressed where `gzipped` (as the row keeps them)."""
     uri: str | None = None
     """The result object's gs:// URI, for a mode gcs result."""
+    gzipped: bool = False
+
+    def plain(self) -> bytes | None:
+        """The canonical result bytes, uncompressed."""
+        if self.data is None or not self.gzipped:
+            return self.data
+        return gzip.decompress(self.data)
 
 
 class JobService:
@@ -146,7 +155,7 @@ class JobService:
             if self.objects is None:
                 raise NoBucketError(job_id)
             data = await asyncio.to_thread(self.objects.read, stored.uri)
-        return JobResult(stored.status, data, stored.uri)
+        return JobResult(stored.status, data, stored.uri, stored.gzipped)
 
 
 @asynccontextmanager

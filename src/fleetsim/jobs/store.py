@@ -1,15 +1,17 @@
 """The job store in PostgreSQL: a job row's life (create, claim, complete, fail), its reads.
 
 Every write is one statement in its own transaction; `complete` writes the result and
-`succeeded` together. The result envelope is stored as one JSONB column per part and read
-back through `SimulationResult`, so the bytes equal `canonical_json_bytes` of the run. A job in
-mode `gcs` keeps only `metadata` in the row and the object's URI in `result_uri`.
+`succeeded` together. The result envelope is stored as its canonical bytes, gzip-compressed
+(`result_gzip`, what reads return), and as one JSONB column per part for SQL (rows from before
+revision 0005 have only the parts, read back through `SimulationResult` into the same bytes).
+A job in mode `gcs` keeps only `metadata` in the row and the object's URI in `result_uri`.
 """
 
 import asyncio
 import base64
 import binascii
 import functools
+import gzip
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -26,7 +28,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from fleetsim.db.schema import RESULT_PARTS, simulations
+from fleetsim.db.schema import JSONB_PART_MAX_BYTES, RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseUnavailableError, map_exceptions
 from fleetsim.models import CanonicalResult, JobMode, SimulationResult
 from fleetsim.models.job import Job, JobError, JobStatus
@@ -130,7 +132,9 @@ class StoredResult:
 
     status: JobStatus
     envelope: bytes | None
+    """The canonical result bytes, gzip-compressed where `gzipped`."""
     uri: str | None = None
+    gzipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -373,12 +377,16 @@ class JobStore:
 
         With `result_uri` (the result went to object storage) only `metadata` is stored.
         """
-        stored = RESULT_PARTS if result_uri is None else ("metadata",)
+        in_row = result_uri is None
+        stored = RESULT_PARTS if in_row else ("metadata",)
         parts = await asyncio.to_thread(_parts_json, result, stored)
         now = sa.func.now()
         values: dict[str, Any] = {
-            part: sa.cast(sa.literal(text, sa.Text), JSONB) for part, text in parts.items()
+            part: sa.cast(sa.literal(text, sa.Text), JSONB) if text is not None else sa.null()
+            for part, text in parts.items()
         }
+        if in_row:
+            values["result_gzip"] = await asyncio.to_thread(result_gzip, result)
         statement = (
             sa.update(simulations)
             .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
@@ -428,20 +436,24 @@ class JobStore:
             *(arg for part in RESULT_PARTS for arg in (sa.literal(part), _t[part]))
         )
         in_row = sa.and_(_t.status == "succeeded", _t.result_uri.is_(None))
+        from_parts = sa.and_(in_row, _t.result_gzip.is_(None))
         succeeded = _t.status == "succeeded"
         statement = sa.select(
             _t.status,
-            sa.case((in_row, sa.cast(envelope, sa.Text)), else_=sa.null()),
+            sa.case((in_row, _t.result_gzip), else_=sa.null()),
+            sa.case((from_parts, sa.cast(envelope, sa.Text)), else_=sa.null()),
             sa.case((succeeded, _t.result_uri), else_=sa.null()),
         ).where(_t.id == job_id)
         async with self._engine.connect() as conn:
             row = (await conn.execute(statement)).first()
         if row is None:
             return None
-        status, stored, uri = row
-        if stored is None:
+        status, gzipped, parts, uri = row
+        if gzipped is not None:
+            return StoredResult(status, bytes(gzipped), gzipped=True)
+        if parts is None:
             return StoredResult(status, None, uri)
-        return StoredResult(status, await asyncio.to_thread(envelope_bytes, stored))
+        return StoredResult(status, await asyncio.to_thread(envelope_bytes, parts))
 
     @_translated
     async def list_jobs(
@@ -491,8 +503,24 @@ class JobStore:
             return list((await conn.scalars(statement)).all())
 
 
-def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, str]:
-    return {part: result.part_json(part) for part in parts}
+def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, str | None]:
+    """Each part's JSON text for its JSONB column; None for a row part too large for one."""
+    return {
+        part: result.part_json(part)
+        if part == "metadata" or len(result.parts[part]) <= JSONB_PART_MAX_BYTES
+        else None
+        for part in parts
+    }
+
+
+RESULT_GZIP_LEVEL = 6
+"""zlib's default: a 5.7 MB week in a few tens of ms to about a tenth of its size."""
+
+
+def result_gzip(result: CanonicalResult) -> bytes:
+    """The canonical bytes, gzip-compressed with no timestamp (the same result always
+    compresses to the same bytes)."""
+    return gzip.compress(result.json_bytes(), compresslevel=RESULT_GZIP_LEVEL, mtime=0)
 
 
 def _failed(error: JobError, now: Any) -> dict[str, Any]:
