@@ -246,6 +246,7 @@ def _trips(run: FleetRun, start: datetime) -> bytes:
     used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
     departure_s = run.trip_departure_s[order]
     return rows_json(
+        len(order),
         {
             "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle[order]),
             "route_id": labels(run.index.route_ids, run.trip_route[order]),
@@ -260,7 +261,7 @@ def _trips(run: FleetRun, start: datetime) -> bytes:
             "stranded": booleans(run.trip_stranded[order]),
             "stranded_at_km": optional_numbers(run.trip_stranded_at_km[order]),
             "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh[order]),
-        }
+        },
     )
 
 
@@ -269,6 +270,7 @@ def _series(run: FleetRun, start: datetime) -> bytes:
     n_samples, n_vehicles = run.series_soc.shape
     sample_s = np.arange(n_samples) * float(run.sample_every * run.step_s)
     return rows_json(
+        n_samples * n_vehicles,
         {
             "t": times(start, np.repeat(sample_s, n_vehicles)),
             "vehicle_id": labels(run.index.vehicle_ids, np.tile(np.arange(n_vehicles), n_samples)),
@@ -276,7 +278,7 @@ def _series(run: FleetRun, start: datetime) -> bytes:
             "odometer_km": numbers(run.series_odometer_km.ravel()),
             "state": labels(list(STATE_CODES), run.series_state.ravel()),
             "power_kw": numbers(run.series_power_kw.ravel()),
-        }
+        },
     )
 
 
@@ -285,11 +287,12 @@ def _site_load(run: FleetRun, start: datetime) -> bytes:
     n_sites = len(run.index.site_ids)
     step_s = np.arange(run.n_steps) * float(run.step_s)
     return rows_json(
+        run.n_steps * n_sites,
         {
             "t": times(start, np.repeat(step_s, n_sites)),
             "site": labels(run.index.site_ids, np.tile(np.arange(n_sites), run.n_steps)),
             "kw": numbers(run.site_load_kw.ravel()),
-        }
+        },
     )
 
 
@@ -298,6 +301,7 @@ def _events(run: FleetRun, start: datetime) -> bytes:
     order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
     col = {name: values[order] for name, values in e.items()}
     return rows_json(
+        len(order),
         {
             "vehicle_id": labels(run.index.vehicle_ids, col["vehicle"].astype(np.intp)),
             "charger_id": labels(run.index.charger_ids, col["charger"].astype(np.intp)),
@@ -311,5 +315,5 @@ def _events(run: FleetRun, start: datetime) -> bytes:
             "soc_end": numbers(col["soc_end"]),
             "cost": numbers(col["cost"]),
             "wait_s": numbers(col["plugged_in_s"] - col["arrived_s"]),
-        }
+        },
     )

@@ -1,14 +1,15 @@
 """Row tables written as canonical JSON text straight from their columns.
 
 The envelope's long parts (trips, series, site load, events) are lists of flat objects. They
-are written column by column: each column becomes its values' JSON text once (numbers rounded
-as `rounded_floats` rounds them but in one vectorised pass, then written by orjson; repeated
-strings and times encoded once per distinct value), then one template per row joins the
-columns, its keys in sorted order. No dict or model object is made per row, and the bytes
+are written a block of rows at a time, column by column: each column's values become their
+JSON text together (numbers rounded as `rounded_floats` rounds them but in one vectorised
+pass, then written by orjson; ids encoded once; times once per distinct value in the block),
+then one template per row joins the columns, its keys in sorted order. No dict or model
+object is made per row, the text of only one block of rows is held at a time, and the bytes
 equal `canonical_json_text` of the rows.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -19,58 +20,90 @@ from pydantic import TypeAdapter
 
 from fleetsim.models.result import rounded_array
 
-Column = NDArray[np.object_]
-"""One column: each row's value as JSON text (bytes)."""
+Texts = NDArray[np.object_]
+"""Values as their JSON texts (bytes), one per row."""
+Column = Callable[[slice], Texts]
+"""A column: the JSON texts of the rows in a slice."""
+
+BLOCK_ROWS = 65_536
+"""Rows written per block: enough to amortise the per-block calls, small enough that the
+block's per-value texts stay a few tens of MB."""
 
 _DATETIMES = TypeAdapter(list[datetime])
 
 
-def _texts(values: list[Any]) -> Column:
-    """Each value of a JSON-serialisable list as its own JSON text."""
+def _texts(values: list[float | None]) -> Texts:
+    """Each number (or None) of a list as its own JSON text."""
     column = np.empty(len(values), dtype=object)
     if values:
-        # orjson writes the list in one call; no value here holds a top-level comma (numbers,
-        # null, booleans), so the list's text splits into its values' texts.
+        # orjson writes the list in one call; a number's text holds no comma.
         column[:] = orjson.dumps(values)[1:-1].split(b",")
     return column
 
 
+def _strings(names: list[str]) -> Texts:
+    """Each string as its JSON text."""
+    encoded = np.empty(len(names), dtype=object)
+    if names:
+        # One call for the whole list; its text splits into the strings' texts unless a
+        # string holds a comma (ids and times never do), which is then encoded on its own.
+        texts = orjson.dumps(names)[1:-1].split(b",")
+        if len(texts) != len(names):
+            texts = [orjson.dumps(name) for name in names]
+        encoded[:] = texts
+    return encoded
+
+
 def numbers(values: NDArray[np.floating[Any]]) -> Column:
     """Floats rounded to the envelope's decimals, never -0.0."""
-    return _texts(rounded_array(values).tolist())
+    return lambda rows: _texts(rounded_array(values[rows]).tolist())
 
 
 def optional_numbers(values: NDArray[np.float64]) -> Column:
     """Rounded floats, null where NaN (not applicable)."""
-    rounded: list[float | None] = rounded_array(np.nan_to_num(values)).tolist()
-    for i in np.flatnonzero(np.isnan(values)).tolist():
-        rounded[i] = None
-    return _texts(rounded)
+
+    def texts(rows: slice) -> Texts:
+        block = values[rows]
+        rounded: list[float | None] = rounded_array(np.nan_to_num(block)).tolist()
+        for i in np.flatnonzero(np.isnan(block)).tolist():
+            rounded[i] = None
+        return _texts(rounded)
+
+    return texts
 
 
 def booleans(values: NDArray[np.bool_]) -> Column:
-    return np.array([b"false", b"true"], dtype=object)[values.astype(np.intp)]
+    encoded = np.array([b"false", b"true"], dtype=object)
+    return lambda rows: cast(Texts, encoded[values[rows].astype(np.intp)])
 
 
 def labels(names: list[str], index: NDArray[np.integer[Any]]) -> Column:
     """`names[index[i]]` as JSON strings, each name encoded once."""
-    encoded = np.empty(len(names), dtype=object)
-    encoded[:] = [orjson.dumps(name) for name in names]
-    return cast(Column, encoded[np.asarray(index, dtype=np.intp)])
+    encoded = _strings(names)
+    positions = np.asarray(index, dtype=np.intp)
+    return lambda rows: encoded[positions[rows]]
 
 
 def times(start: datetime, seconds: NDArray[Any]) -> Column:
-    """`start` + each offset as the envelope's JSON writes a datetime, each distinct time
-    formatted once."""
-    distinct, inverse = np.unique(seconds, return_inverse=True)
-    moments = [start + timedelta(seconds=s) for s in distinct.tolist()]
-    texts = cast(list[str], _DATETIMES.dump_python(moments, mode="json"))
-    return labels(texts, inverse.reshape(-1))
+    """`start` + each offset as the envelope's JSON writes a datetime, each distinct time of
+    a block formatted once."""
+
+    def texts(rows: slice) -> Texts:
+        distinct, inverse = np.unique(seconds[rows], return_inverse=True)
+        moments = [start + timedelta(seconds=s) for s in distinct.tolist()]
+        encoded = _strings(cast(list[str], _DATETIMES.dump_python(moments, mode="json")))
+        return encoded[inverse.reshape(-1)]
+
+    return texts
 
 
-def rows_json(columns: Mapping[str, Column]) -> bytes:
-    """The rows of equal-length columns as a JSON list of objects with sorted keys."""
+def rows_json(n_rows: int, columns: Mapping[str, Column]) -> bytes:
+    """`n_rows` rows of `columns` as a JSON list of objects with sorted keys."""
     names = sorted(columns)
     template = b"{" + b",".join(b'"%s":%%b' % name.encode() for name in names) + b"}"
-    rows = zip(*(columns[name].tolist() for name in names), strict=True)
-    return b"[" + b",".join(map(template.__mod__, rows)) + b"]"
+    blocks = []
+    for first in range(0, n_rows, BLOCK_ROWS):
+        rows = slice(first, min(first + BLOCK_ROWS, n_rows))
+        values = zip(*(columns[name](rows).tolist() for name in names), strict=True)
+        blocks.append(b",".join(map(template.__mod__, values)))
+    return b"[" + b",".join(blocks) + b"]"
