@@ -33,7 +33,6 @@ from fleetsim.models import (
     SimulationResult,
 )
 from fleetsim.models.job import Job, JobStatus
-from fleetsim.simulation import series_point_count
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +60,19 @@ SUBMIT_HINT = "; submit it with POST /v1/simulations and poll GET /v1/simulation
 
 
 def _refuse_large(
-    resolved: ResolvedRequest, limits: WorkLimits, *, max_points: int, hint: str = ""
+    resolved: ResolvedRequest, limits: WorkLimits, *, max_points: int | None, hint: str = ""
 ) -> None:
-    """413 for a run above `max_points` series points or any of `limits`."""
-    points = series_point_count(resolved)
-    if points > max_points:
+    """413 for a run above `max_points` result rows (time series as coarsened to the
+    scenario's max_points, plus site load) or any of `limits`."""
+    estimate = estimate_work(resolved)
+    if max_points is not None and estimate.output_points > max_points:
         raise HTTPException(
             413,
-            f"the run would produce {points} time-series points, above the limit of "
-            f"{max_points}{hint}",
+            f"the run would produce {estimate.output_points} time-series points, above the "
+            f"limit of {max_points}{hint}",
         )
     try:
-        check_work(estimate_work(resolved), limits)
+        check_work(estimate, limits)
     except WorkLimitError as exc:
         raise HTTPException(413, f"{exc}{hint}") from exc
 
@@ -86,16 +86,16 @@ def _refuse_large(
 async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
     """The result envelope, byte for byte what the CLI writes for the same request.
 
-    Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (or the scenario's max_points)
-    or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer 413: submit those
-    with `POST /v1/simulations`.
+    Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (after coarsening to the
+    scenario's max_points) or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer
+    413: submit those with `POST /v1/simulations`.
     """
     resolved = await asyncio.to_thread(jobs.resolve, request)
     settings = jobs.settings
     _refuse_large(
         resolved,
         sync_limits(settings),
-        max_points=min(resolved.scenario.max_points, settings.sync_max_points),
+        max_points=settings.sync_max_points,
         hint=SUBMIT_HINT,
     )
     result = await jobs.simulate(resolved)
@@ -129,7 +129,8 @@ async def submit(
             status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
         )
     resolved = await asyncio.to_thread(jobs.resolve, request)
-    _refuse_large(resolved, job_limits(jobs.settings), max_points=resolved.scenario.max_points)
+    # The series is coarsened to the scenario's max_points: only the work limits refuse.
+    _refuse_large(resolved, job_limits(jobs.settings), max_points=None)
     created = await jobs.create(request, resolved, mode=mode, idempotency_key=idempotency_key)
     job = created.job
     if job.status == "queued":  # also on a repeat: the first dispatch may have failed

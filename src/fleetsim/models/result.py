@@ -176,7 +176,10 @@ class TimeSeriesPoint(Result):
     soc: float
     odometer_km: float
     state: VehicleState
-    power_kw: float = Field(description="battery power, positive when charging")
+    power_kw: float = Field(
+        description="battery power, positive when charging: the mean over the sample's "
+        "interval (its step at step resolution), so the series keeps the energy"
+    )
 
 
 class SiteLoadPoint(Result):
