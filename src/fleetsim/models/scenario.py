@@ -2,8 +2,9 @@
 
 from datetime import date, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import ALL_WEEKDAYS, Identifier, Weekdays
@@ -14,10 +15,30 @@ Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrol
 
 
 class Horizon(Strict):
-    """Simulated period: `days` whole days from a timezone-aware `start`."""
+    """Simulated period: `days` whole days (of 24 h) from a timezone-aware `start`, in local
+    time of `start`'s offset or, with `timezone`, of that zone with its DST changes."""
 
     start: AwareDatetime
     days: int = Field(ge=1, le=366)
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="IANA time zone (e.g. Europe/Berlin) whose local time, daylight-saving "
+        "changes included, schedules, tariff windows, demand-charge months and result times "
+        "follow; default: the fixed UTC offset of start",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            reason = f"unknown time zone {name!r} (an IANA name like Europe/Berlin)"
+            raise ValueError(reason) from None
+        return name
 
 
 class Weather(Strict):

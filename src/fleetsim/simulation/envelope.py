@@ -1,7 +1,5 @@
 """Turn a fleet run's arrays into the result envelope: KPIs, trips, events, series."""
 
-from datetime import datetime, timedelta
-
 import numpy as np
 
 from fleetsim.models import (
@@ -29,6 +27,7 @@ from fleetsim.simulation.json_rows import (
     rows_json,
     times,
 )
+from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.tariffs import demand_charges
 
 SERVED_TOLERANCE_KWH = 10 * FULL_TOLERANCE_KWH
@@ -44,7 +43,8 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
 def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside."""
     scenario = resolved.scenario
-    start = scenario.horizon.start
+    clock = LocalClock.of(scenario.horizon)
+    start = clock.start
     index = run.index
     events = run.events
     ev_vehicle = events["vehicle"].astype(np.intp)
@@ -134,7 +134,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         strategy=scenario.strategy,
         horizon=HorizonSummary(
             start=start,
-            end=start + timedelta(days=scenario.horizon.days),
+            end=clock.moments([float(scenario.horizon.days * 86_400)])[0],
             days=scenario.horizon.days,
         ),
         counts=Counts(
@@ -154,10 +154,10 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     return CanonicalResult(
         {
             "metadata": canonical_json_text(canonical_data(metadata)).encode("utf-8"),
-            "trips": _trips(run, start),
-            "time_series_data": _series(run, start),
-            "site_load": _site_load(run, start),
-            "charging_events": _events(run, start),
+            "trips": _trips(run, clock),
+            "time_series_data": _series(run, clock),
+            "site_load": _site_load(run, clock),
+            "charging_events": _events(run, clock),
         },
         {
             "trips": len(run.trip_vehicle),
@@ -178,7 +178,7 @@ def _site_kpis(resolved: ResolvedRequest, run: FleetRun) -> dict[str, SiteKpis]:
     tariffs = [resolved.sites[s].tariff for s in index.site_ids]
     demand = demand_charges(
         run.site_load_kw,
-        resolved.scenario.horizon.start,
+        LocalClock.of(resolved.scenario.horizon),
         run.step_s,
         resolved.scenario.horizon.days,
         np.array([resolved.tariffs[t].demand_charge_per_kw if t else 0.0 for t in tariffs]),
@@ -203,14 +203,17 @@ def _site_kpis(resolved: ResolvedRequest, run: FleetRun) -> dict[str, SiteKpis]:
 
 def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
     """Each of the request's sessions inside the horizon: what it asked and what it got."""
-    start, index = resolved.scenario.horizon.start, run.index
+    clock, index = LocalClock.of(resolved.scenario.horizon), run.index
     capacity = run.capacity_kwh[run.session_vehicle]
+    arrival, departure, plugged_in = (
+        clock.moments(np.nan_to_num(seconds).tolist())
+        for seconds in (run.session_arrival_s, run.session_departure_s, run.session_plugged_in_s)
+    )
     requested = (run.session_target_kwh - run.session_arrival_kwh).tolist()
     delivered = (run.session_departure_kwh - run.session_arrival_kwh).tolist()
     soc_arrival = (run.session_arrival_kwh / capacity).tolist()
     soc_departure = (run.session_departure_kwh / capacity).tolist()
     plugged_s = run.session_plugged_in_s.tolist()
-    arrival_s, departure_s = run.session_arrival_s.tolist(), run.session_departure_s.tolist()
     chargers = run.session_charger.tolist()
     sites = run.session_site.tolist()
     sources = run.session_source.tolist()
@@ -221,9 +224,9 @@ def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
             vehicle_type=index.vehicle_types[vehicle],
             site=index.site_ids[sites[i]],
             charger_id=index.charger_ids[chargers[i]] if chargers[i] >= 0 else None,
-            arrival=start + timedelta(seconds=arrival_s[i]),
-            departure=start + timedelta(seconds=departure_s[i]),
-            plugged_in=None if np.isnan(plugged_s[i]) else start + timedelta(seconds=plugged_s[i]),
+            arrival=arrival[i],
+            departure=departure[i],
+            plugged_in=None if np.isnan(plugged_s[i]) else plugged_in[i],
             energy_requested_kwh=requested[i],
             energy_delivered_kwh=delivered[i],
             energy_unmet_kwh=max(requested[i] - delivered[i], 0.0),
@@ -241,7 +244,7 @@ def _trip_warnings(run: FleetRun) -> list[str]:
     return [f"{missed} trips ask more than the motor's power: their traces were not followed"]
 
 
-def _trips(run: FleetRun, start: datetime) -> bytes:
+def _trips(run: FleetRun, clock: LocalClock) -> bytes:
     order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
     used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
     departure_s = run.trip_departure_s[order]
@@ -250,8 +253,8 @@ def _trips(run: FleetRun, start: datetime) -> bytes:
         {
             "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle[order]),
             "route_id": labels(run.index.route_ids, run.trip_route[order]),
-            "departure": times(start, departure_s),
-            "arrival": times(start, departure_s + run.trip_duration_s[order]),
+            "departure": times(clock, departure_s),
+            "arrival": times(clock, departure_s + run.trip_duration_s[order]),
             "distance_km": numbers(km),
             "energy_used_kwh": numbers(used_kwh),
             "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0)),
@@ -265,14 +268,14 @@ def _trips(run: FleetRun, start: datetime) -> bytes:
     )
 
 
-def _series(run: FleetRun, start: datetime) -> bytes:
+def _series(run: FleetRun, clock: LocalClock) -> bytes:
     """Per sample, per vehicle (fleet order): SoC, odometer, state and battery power."""
     n_samples, n_vehicles = run.series_soc.shape
     sample_s = np.arange(n_samples) * float(run.sample_every * run.step_s)
     return rows_json(
         n_samples * n_vehicles,
         {
-            "t": times(start, np.repeat(sample_s, n_vehicles)),
+            "t": times(clock, np.repeat(sample_s, n_vehicles)),
             "vehicle_id": labels(run.index.vehicle_ids, np.tile(np.arange(n_vehicles), n_samples)),
             "soc": numbers(run.series_soc.ravel()),
             "odometer_km": numbers(run.series_odometer_km.ravel()),
@@ -282,21 +285,21 @@ def _series(run: FleetRun, start: datetime) -> bytes:
     )
 
 
-def _site_load(run: FleetRun, start: datetime) -> bytes:
+def _site_load(run: FleetRun, clock: LocalClock) -> bytes:
     """Per step, per site: grid kW."""
     n_sites = len(run.index.site_ids)
     step_s = np.arange(run.n_steps) * float(run.step_s)
     return rows_json(
         run.n_steps * n_sites,
         {
-            "t": times(start, np.repeat(step_s, n_sites)),
+            "t": times(clock, np.repeat(step_s, n_sites)),
             "site": labels(run.index.site_ids, np.tile(np.arange(n_sites), run.n_steps)),
             "kw": numbers(run.site_load_kw.ravel()),
         },
     )
 
 
-def _events(run: FleetRun, start: datetime) -> bytes:
+def _events(run: FleetRun, clock: LocalClock) -> bytes:
     e = run.events
     order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
     col = {name: values[order] for name, values in e.items()}
@@ -305,9 +308,9 @@ def _events(run: FleetRun, start: datetime) -> bytes:
         {
             "vehicle_id": labels(run.index.vehicle_ids, col["vehicle"].astype(np.intp)),
             "charger_id": labels(run.index.charger_ids, col["charger"].astype(np.intp)),
-            "arrived": times(start, col["arrived_s"]),
-            "plugged_in": times(start, col["plugged_in_s"]),
-            "end": times(start, col["end_s"]),
+            "arrived": times(clock, col["arrived_s"]),
+            "plugged_in": times(clock, col["plugged_in_s"]),
+            "end": times(clock, col["end_s"]),
             "energy_requested_kwh": numbers(col["energy_requested_kwh"]),
             "energy_from_grid_kwh": numbers(col["energy_from_grid_kwh"]),
             "energy_to_battery_kwh": numbers(col["energy_to_battery_kwh"]),

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from fleetsim.models import FleetVehicle, ResolvedRequest
 from fleetsim.models.result import VehicleState
 from fleetsim.simulation.chargers import ChargerArrays, charger_arrays
+from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.ports import assign_ports as match_ports
 from fleetsim.simulation.schedule import horizon_seconds
 from fleetsim.simulation.sessions import SessionPlan, plan_sessions, session_fleet
@@ -296,7 +297,7 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         [resolved.chargers[c] for c in index.charger_ids],
         resolved.sites,
         resolved.tariffs,
-        scenario.horizon.start,
+        LocalClock.of(scenario.horizon),
         scenario.step_s,
         plan.n_steps,
     )

@@ -10,7 +10,7 @@ equal `canonical_json_text` of the rows.
 """
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from pydantic import TypeAdapter
 
 from fleetsim.models.result import rounded_array
+from fleetsim.simulation.local_time import LocalClock
 
 Texts = NDArray[np.object_]
 """Values as their JSON texts (bytes), one per row."""
@@ -84,13 +85,13 @@ def labels(names: list[str], index: NDArray[np.integer[Any]]) -> Column:
     return lambda rows: encoded[positions[rows]]
 
 
-def times(start: datetime, seconds: NDArray[Any]) -> Column:
-    """`start` + each offset as the envelope's JSON writes a datetime, each distinct time of
-    a block formatted once."""
+def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
+    """The local time at each elapsed offset as the envelope's JSON writes a datetime, each
+    distinct time of a block formatted once."""
 
     def texts(rows: slice) -> Texts:
         distinct, inverse = np.unique(seconds[rows], return_inverse=True)
-        moments = [start + timedelta(seconds=s) for s in distinct.tolist()]
+        moments = clock.moments(distinct.tolist())
         encoded = _strings(cast(list[str], _DATETIMES.dump_python(moments, mode="json")))
         return encoded[inverse.reshape(-1)]
 
