@@ -180,6 +180,22 @@ async def test_submit_poll_fetch_gives_the_cli_bytes(
     assert row["request_hash"] == request_hash(SimulationRequest.model_validate(body))
 
 
+async def test_a_leap_year_across_both_dst_changes_is_the_cli_bytes_through_the_api(
+    client: httpx.AsyncClient,
+) -> None:
+    year = {"start": "2028-01-01T00:00:00+01:00", "days": 366, "timezone": "Europe/Berlin"}
+    body = with_fleet({**SMOKE, "horizon": year, "step_s": 900, "time_series_resolution_s": 3600})
+    response = await client.post("/v1/simulations", json=body)
+    assert response.status_code == 202, response.text
+    job = await wait_for(client, response.json()["job_id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    result = await client.get(f"/v1/simulations/{job['job_id']}/result")
+    assert result.content == cli_bytes(body)
+    trips = json.loads(result.content)["trips"]
+    summer = [t["departure"] for t in trips if t["departure"].startswith("2028-07-03T08:00")]
+    assert summer == ["2028-07-03T08:00:00+02:00"], "a Monday 08:00 in CEST"
+
+
 async def test_same_idempotency_key_gives_one_job(
     client: httpx.AsyncClient, db: asyncpg.Connection
 ) -> None:
