@@ -1366,14 +1366,21 @@ export interface components {
         };
         /**
          * Weather
-         * @description Ambient temperature, °C: one constant or an hourly profile repeated over the horizon.
+         * @description Ambient temperature, °C: one constant, an hourly profile repeated over the horizon, or
+         *     a typical year from a CSV file read by local calendar hour.
          */
         Weather: {
             /**
              * Ambient C
+             * @description °C: a constant, or hour i after the start (repeated)
              * @default 20
              */
             ambient_c?: number | number[];
+            /**
+             * Year Csv
+             * @description a CSV under the config directory (e.g. weather/munich_typical_year.csv) with header month,day,hour,ambient_c and the 8,760 hours of a year in local time; each hour of the horizon reads its local calendar hour (29 Feb as 28 Feb). Replaces ambient_c when the request is resolved
+             */
+            year_csv?: string | null;
         };
     };
     responses: never;

@@ -42,9 +42,20 @@ class Horizon(Strict):
 
 
 class Weather(Strict):
-    """Ambient temperature, °C: one constant or an hourly profile repeated over the horizon."""
+    """Ambient temperature, °C: one constant, an hourly profile repeated over the horizon, or
+    a typical year from a CSV file read by local calendar hour."""
 
-    ambient_c: float | list[Annotated[float, Field(ge=-60.0, le=60.0)]] = 20.0
+    ambient_c: float | list[Annotated[float, Field(ge=-60.0, le=60.0)]] = Field(
+        20.0, description="°C: a constant, or hour i after the start (repeated)"
+    )
+    year_csv: str | None = Field(
+        None,
+        max_length=256,
+        description="a CSV under the config directory (e.g. weather/munich_typical_year.csv) "
+        "with header month,day,hour,ambient_c and the 8,760 hours of a year in local time; "
+        "each hour of the horizon reads its local calendar hour (29 Feb as 28 Feb). Replaces "
+        "ambient_c when the request is resolved",
+    )
 
     @model_validator(mode="after")
     def _in_range(self) -> "Weather":
