@@ -320,8 +320,11 @@ class CanonicalResult:
 
     def json_bytes(self) -> bytes:
         """The envelope's byte-stable JSON (`canonical_json_bytes` of its model)."""
-        fields = [b'"%s":%s' % (part.encode(), self.parts[part]) for part in ENVELOPE_PARTS]
-        return b"{" + b",".join(fields) + b"}"
+        pieces = [b"{"]
+        for part in ENVELOPE_PARTS:
+            pieces += [b"," if len(pieces) > 1 else b"", b'"%s":' % part.encode(), self.parts[part]]
+        pieces.append(b"}")
+        return b"".join(pieces)  # one copy: no intermediate concatenations
 
     def part_json(self, part: str) -> str:
         """One top-level field's canonical JSON text."""

@@ -102,9 +102,10 @@ def rows_json(n_rows: int, columns: Mapping[str, Column]) -> bytes:
     """`n_rows` rows of `columns` as a JSON list of objects with sorted keys."""
     names = sorted(columns)
     template = b"{" + b",".join(b'"%s":%%b' % name.encode() for name in names) + b"}"
-    blocks = []
+    pieces = [b"["]
     for first in range(0, n_rows, BLOCK_ROWS):
         rows = slice(first, min(first + BLOCK_ROWS, n_rows))
         values = zip(*(columns[name](rows).tolist() for name in names), strict=True)
-        blocks.append(b",".join(map(template.__mod__, values)))
-    return b"[" + b",".join(blocks) + b"]"
+        pieces += [b"," if first else b"", b",".join(map(template.__mod__, values))]
+    pieces.append(b"]")
+    return b"".join(pieces)  # one copy of the text, however many blocks
