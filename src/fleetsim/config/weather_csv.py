@@ -21,8 +21,8 @@ from fleetsim.models import Horizon
 
 COLUMNS = ("month", "day", "hour", "ambient_c")
 HOURS_PER_YEAR = 8_760
-MAX_BYTES = 1 * 2**20
-"""A year of hourly rows is ~150 kB; anything far larger is not this file."""
+MAX_CHARACTERS = 1 * 2**20
+"""A year of hourly rows is ~110 kB; anything far larger is not this file."""
 
 
 def read_year_csv(
@@ -32,9 +32,11 @@ def read_year_csv(
     Raises ConfigErrors naming `file:line` for every bad row and every missing hour."""
     path = safe_path(config_dir, relative, where, "weather.year_csv")
     file = PurePosixPath(relative).as_posix()
-    if path.stat().st_size > MAX_BYTES:
-        raise where.error("weather.year_csv", f"{file} is larger than {MAX_BYTES} bytes")
-    return parse_year_csv(read_text(path, where, "weather.year_csv", file=file), file)
+    text = read_text(path, where, "weather.year_csv", file=file)
+    if len(text) > MAX_CHARACTERS:
+        reason = f"{file} is longer than {MAX_CHARACTERS} characters: not a year of hours"
+        raise where.error("weather.year_csv", reason)
+    return parse_year_csv(text, file)
 
 
 def parse_year_csv(text: str, file: str) -> dict[tuple[int, int, int], float]:

@@ -112,3 +112,48 @@ class LocalClock:
         if self.fixed:
             return [self.start + timedelta(seconds=s) for s in t_s]
         return [(self.start_utc + timedelta(seconds=s)).astimezone(self.zone) for s in t_s]
+
+    def iso_texts(self, t_s: NDArray[np.float64]) -> NDArray[np.bytes_]:
+        """`moments(t_s)` as the result's JSON writes them (pydantic's ISO 8601 with the
+        moment's offset, microseconds only where non-zero, `Z` for UTC), quoted, formatted as
+        arrays: equal to serialising each datetime, at a fraction of the cost."""
+        us = _timedelta_us(t_s)
+        change_s = self.offset_change_s(us // 1_000_000)
+        naive = np.datetime64(self.start.replace(tzinfo=None), "us")
+        local = naive + (us + change_s * 1_000_000).astype("timedelta64[us]")
+        whole = np.datetime_as_string(local, unit="s")
+        micro = us % 1_000_000
+        fraction = np.where(micro > 0, np.char.mod(".%06d", micro), "")
+        start_offset = self.start.utcoffset()
+        assert start_offset is not None
+        offsets = int(start_offset.total_seconds()) + change_s
+        distinct, inverse = np.unique(offsets, return_inverse=True)
+        suffix = np.array([_offset_text(int(o)) for o in distinct])[inverse.reshape(-1)]
+        text = np.strings.add(np.strings.add(whole, fraction), suffix)
+        quoted: NDArray[np.bytes_] = np.strings.add(
+            np.strings.add(b'"', np.strings.encode(text)), b'"'
+        )
+        return quoted
+
+
+def _offset_text(offset_s: int) -> str:
+    """A UTC offset as pydantic writes it: `Z`, or `+HH:MM`."""
+    if offset_s == 0:
+        return "Z"
+    sign = "+" if offset_s > 0 else "-"
+    minutes = abs(offset_s) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _timedelta_us(seconds: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Whole microseconds of `timedelta(seconds=s)` for each s >= 0, rounded as CPython
+    rounds them: the integer seconds exactly, the fraction's microseconds truncated, and
+    what is left rounded half to even on the total."""
+    whole = np.trunc(seconds)
+    fraction_us = (seconds - whole) * 1e6
+    truncated = np.trunc(fraction_us)
+    left = fraction_us - truncated
+    total = whole.astype(np.int64) * 1_000_000 + truncated.astype(np.int64)
+    up = (left > 0.5) | ((left == 0.5) & (total % 2 == 1))
+    result: NDArray[np.int64] = total + up
+    return result

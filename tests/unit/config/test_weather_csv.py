@@ -90,3 +90,12 @@ def test_a_missing_year_file_is_a_located_problem() -> None:
         resolve_request(SimulationRequest.model_validate(body), catalogue, CONFIG)
     problem = caught.value.problems[0]
     assert problem.field == "weather.year_csv" and "not found" in problem.reason
+
+
+def test_a_file_name_too_long_for_the_file_system_is_a_located_problem() -> None:
+    catalogue = load_catalogue(CONFIG)
+    body = {"scenario": "smoke", "weather": {"year_csv": "0" * 256}}
+    with pytest.raises(ConfigErrors) as caught:
+        resolve_request(SimulationRequest.model_validate(body), catalogue, CONFIG)
+    problem = caught.value.problems[0]
+    assert problem.field == "weather.year_csv" and "cannot be opened" in problem.reason
