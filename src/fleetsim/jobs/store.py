@@ -11,8 +11,8 @@ import asyncio
 import base64
 import binascii
 import functools
-import gzip
 import json
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -519,8 +519,11 @@ RESULT_GZIP_LEVEL = 6
 
 def result_gzip(result: CanonicalResult) -> bytes:
     """The canonical bytes, gzip-compressed with no timestamp (the same result always
-    compresses to the same bytes)."""
-    return gzip.compress(result.json_bytes(), compresslevel=RESULT_GZIP_LEVEL, mtime=0)
+    compresses to the same bytes), piece by piece: the whole text is never joined."""
+    compressor = zlib.compressobj(RESULT_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream
+    compressed = [compressor.compress(piece) for piece in result.json_pieces()]
+    compressed.append(compressor.flush())
+    return b"".join(compressed)
 
 
 def _failed(error: JobError, now: Any) -> dict[str, Any]:

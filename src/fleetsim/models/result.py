@@ -318,13 +318,18 @@ class CanonicalResult:
         """Every field as JSON data, parsed from the bytes (for tests and tools, not doors)."""
         return {part: orjson.loads(text) for part, text in self.parts.items()}
 
-    def json_bytes(self) -> bytes:
-        """The envelope's byte-stable JSON (`canonical_json_bytes` of its model)."""
+    def json_pieces(self) -> list[bytes]:
+        """`json_bytes` in pieces (the parts themselves among them), for writers that need
+        not join them."""
         pieces = [b"{"]
         for part in ENVELOPE_PARTS:
             pieces += [b"," if len(pieces) > 1 else b"", b'"%s":' % part.encode(), self.parts[part]]
         pieces.append(b"}")
-        return b"".join(pieces)  # one copy: no intermediate concatenations
+        return pieces
+
+    def json_bytes(self) -> bytes:
+        """The envelope's byte-stable JSON (`canonical_json_bytes` of its model)."""
+        return b"".join(self.json_pieces())  # one copy: no intermediate concatenations
 
     def part_json(self, part: str) -> str:
         """One top-level field's canonical JSON text."""
