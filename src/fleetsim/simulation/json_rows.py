@@ -99,7 +99,11 @@ def rows_json(n_rows: int, columns: Mapping[str, Column]) -> bytes:
     pieces = [b"["]
     for first in range(0, n_rows, BLOCK_ROWS):
         rows = slice(first, min(first + BLOCK_ROWS, n_rows))
-        values = zip(*(columns[name](rows).tolist() for name in names), strict=True)
-        pieces += [b"," if first else b"", b",".join(map(template.__mod__, values))]
+        table = np.empty((rows.stop - rows.start, len(names)), dtype=object)
+        for j, name in enumerate(names):
+            table[:, j] = columns[name](rows)
+        # One formatting call for the block: its rows' template, the values row after row.
+        block = b",".join([template] * len(table)) % tuple(table.ravel().tolist())
+        pieces += [b"," if first else b"", block]
     pieces.append(b"]")
     return b"".join(pieces)  # one copy of the text, however many blocks

@@ -123,7 +123,8 @@ class LocalClock:
         local = naive + (us + change_s * 1_000_000).astype("timedelta64[us]")
         whole = np.datetime_as_string(local, unit="s")
         micro = us % 1_000_000
-        fraction = np.where(micro > 0, np.char.mod(".%06d", micro), "")
+        digits = np.strings.zfill(micro.astype("U7"), 6)
+        fraction = np.where(micro > 0, np.strings.add(".", digits), "")
         start_offset = self.start.utcoffset()
         assert start_offset is not None
         offsets = int(start_offset.total_seconds()) + change_s
