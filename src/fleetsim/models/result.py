@@ -314,11 +314,6 @@ class CanonicalResult:
         """The metadata part as its model (as rounded as the bytes)."""
         return Metadata.model_validate_json(self.parts["metadata"])
 
-    @property
-    def data(self) -> dict[str, Any]:
-        """Every field as JSON data, parsed from the bytes (for tests and tools, not doors)."""
-        return {part: orjson.loads(text) for part, text in self.parts.items()}
-
     def json_pieces(self) -> list[bytes]:
         """`json_bytes` in pieces (the parts themselves among them), for writers that need
         not join them."""
