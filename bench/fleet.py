@@ -1,14 +1,19 @@
 """Benchmark the fleet model: 1,000 vehicles of 5 types on 50 routes for 30 days.
 
-Depot charging with shared ports behind a site limit, 300 s steps. Prints wall time and
-peak memory; asserts nothing. Run:
-`python bench/fleet.py [--vehicles N] [--days D] [--strategy greedy|edf|llf|...]`.
+Depot charging with shared ports behind a site limit, 300 s steps, the scenario's default
+time-series resolution and max_points. Prints wall time and peak RSS of the simulation and,
+separately, of the envelope (building it and its canonical JSON); asserts nothing. Run:
+`python bench/fleet.py [--vehicles N] [--days D] [--strategy greedy|edf|llf|...]
+[--resolution-s S] [--max-points P]` (`--days 365`: a year).
+
+Peak RSS is the kernel's high-water mark (VmHWM), reset before each part (Linux
+`/proc/self/clear_refs`), so each figure is the process's peak during that part alone,
+whatever it held before.
 """
 
 import argparse
-import resource
+import gzip
 import time
-import tracemalloc
 from datetime import datetime, timedelta, timezone
 from datetime import time as clock
 from typing import get_args
@@ -89,7 +94,12 @@ def routes(count: int, rng: np.random.Generator) -> list[RouteProfile]:
 
 
 def request(
-    n_vehicles: int, days: int, seed: int = 7, strategy: Strategy = "greedy"
+    n_vehicles: int,
+    days: int,
+    seed: int = 7,
+    strategy: Strategy = "greedy",
+    resolution_s: int | None = None,
+    max_points: int | None = None,
 ) -> ResolvedRequest:
     rng = np.random.default_rng(seed)
     types = vehicle_types()
@@ -131,10 +141,10 @@ def request(
         horizon=Horizon(start=datetime(2026, 3, 2, tzinfo=timezone(timedelta(hours=1))), days=days),
         fleet=fleet,
         schedule=schedule,
-        time_series_resolution_s=3600,
-        max_points=10_000_000,
         strategy=strategy,
     )
+    sizing = {"time_series_resolution_s": resolution_s, "max_points": max_points}
+    scenario = scenario.model_copy(update={k: v for k, v in sizing.items() if v is not None})
     return ResolvedRequest(
         scenario=scenario,
         vehicles={t.id: t for t in types},
@@ -150,47 +160,84 @@ def request(
     )
 
 
+def reset_peak_rss() -> None:
+    """Start a new high-water mark of this process's resident set (Linux ≥ 4.0)."""
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")
+
+
+def peak_rss_mib() -> float:
+    """This process's resident-set high-water mark since the last reset, MiB."""
+    with open("/proc/self/status") as status:
+        line = next(row for row in status if row.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--vehicles", type=int, default=1000)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--strategy", choices=get_args(Strategy), default="greedy")
+    parser.add_argument("--resolution-s", type=int, help="time_series_resolution_s")
+    parser.add_argument("--max-points", type=int, help="max_points")
     args = parser.parse_args()
-    resolved = request(args.vehicles, args.days, strategy=args.strategy)
-    times = []
+    resolved = request(
+        args.vehicles,
+        args.days,
+        strategy=args.strategy,
+        resolution_s=args.resolution_s,
+        max_points=args.max_points,
+    )
+    times, cpu, peaks = [], [], []
     for _ in range(args.repeat):
-        start = time.perf_counter()
+        run = None  # the previous run's arrays are freed before the next one is measured
+        reset_peak_rss()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run = simulate_fleet(resolved)
         times.append(time.perf_counter() - start)
-    rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    tracemalloc.start()
-    simulate_fleet(resolved)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    start = time.perf_counter()
+        cpu.append(time.process_time() - start_cpu)
+        peaks.append(peak_rss_mib())
+    reset_peak_rss()
+    start, start_cpu = time.perf_counter(), time.process_time()
     result = build_result(resolved, run)
     envelope_s = time.perf_counter() - start
     start = time.perf_counter()
-    size_mib = len(result.json_bytes()) / 2**20
+    data = result.json_bytes()
     json_s = time.perf_counter() - start
+    envelope_cpu = time.process_time() - start_cpu
+    envelope_peak = peak_rss_mib()
+    start = time.perf_counter()
+    gzipped = gzip.compress(data, compresslevel=6)
+    gzip_s = time.perf_counter() - start
     k = result.metadata.kpis
+    median = sorted(times)[len(times) // 2]
     print(
         f"fleet: {args.vehicles} vehicles, 5 types, 50 routes, {args.days} days, "
         f"{run.n_steps} steps of {run.step_s} s, {len(run.trip_vehicle)} trips, {args.strategy}"
     )
-    median = sorted(times)[len(times) // 2]
-    print(f"simulate_fleet wall: best {min(times):.2f} s, median {median:.2f} s")
     print(
-        f"peak traced memory (numpy + python): {peak / 2**20:.0f} MiB; "
-        f"process max RSS before the envelope: {rss_mib:.0f} MiB"
+        f"simulate_fleet wall: best {min(times):.2f} s, median {median:.2f} s, "
+        f"worst {max(times):.2f} s ({args.repeat} runs); CPU best {min(cpu):.2f} s "
+        "(CPU time is what a busy machine distorts least)"
     )
-    points = len(result.data["time_series_data"])
-    print(f"envelope build ({points} series points): {envelope_s:.2f} s")
-    print(f"canonical JSON ({size_mib:.0f} MiB): {json_s:.2f} s")
+    print(f"simulate_fleet peak RSS: {min(peaks):.0f}-{max(peaks):.0f} MiB")
+    counts = result.row_counts
     print(
-        f"events {len(result.data['charging_events'])}, stranded {k.stranded_trips}, "
-        f"peak site {k.peak_site_kw}, mean wait {k.mean_wait_s / 60:.1f} min"
+        f"envelope: build {envelope_s:.2f} s + canonical JSON {json_s:.2f} s = "
+        f"{envelope_s + json_s:.2f} s ({(envelope_s + json_s) / median:.0%} of the median "
+        f"simulation; CPU {envelope_cpu:.2f} s, {envelope_cpu / min(cpu):.0%} of the best "
+        f"simulation's); peak RSS {envelope_peak:.0f} MiB (the run's arrays included)"
+    )
+    print(
+        f"result: {len(data) / 2**20:.1f} MiB JSON, {len(gzipped) / 2**20:.1f} MiB gzip-6 "
+        f"({gzip_s:.2f} s); rows: trips {counts['trips']}, events {counts['charging_events']}, "
+        f"series {counts['time_series_data']} (every {result.metadata.time_series_resolution_s}"
+        f" s), site load {counts['site_load']}"
+    )
+    print(
+        f"stranded {k.stranded_trips}, peak site {k.peak_site_kw}, "
+        f"mean wait {k.mean_wait_s / 60:.1f} min"
     )
 
 

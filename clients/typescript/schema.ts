@@ -9,6 +9,7 @@ import { sql } from "drizzle-orm";
 import {
   boolean,
   check,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -24,6 +25,11 @@ import {
 import type { components } from "./src/api.js";
 
 type Schemas = components["schemas"];
+
+/** PostgreSQL `bytea` (Drizzle has no built-in builder for it); node-postgres reads a Buffer. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+});
 
 export const jobStatuses = ["queued", "running", "succeeded", "failed"] as const;
 /** Where a job's result goes: these columns (`db`), or an object at `result_uri` (`gcs`). */
@@ -56,6 +62,10 @@ export const simulations = pgTable(
     resultUri: text("result_uri"),
     /** The job's identity with `fleetId`: sha256 of the resolved input, model and schema version. */
     inputDigest: text("input_digest").notNull(),
+    /** The canonical result bytes (what `GET .../result` returns), gzip-compressed; null for
+     * rows from before it was kept, for gcs results and unfinished jobs. Row parts above
+     * 64 MiB are only here (their JSONB column is null). */
+    resultGzip: bytea("result_gzip"),
     /** The scenario the request named (null for a message that could not be read). */
     scenario: text("scenario"),
     /** A name for people; not part of the job's identity (a repeat keeps the first label). */

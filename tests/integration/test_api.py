@@ -123,14 +123,21 @@ async def test_sync_run_above_the_work_limit_is_413_with_a_hint(
     assert "POST /v1/simulations" in detail
 
 
-async def test_submit_above_the_scenario_max_points_is_413_and_writes_nothing(
-    client: httpx.AsyncClient, db: asyncpg.Connection
+async def test_submit_above_the_scenario_max_points_is_run_with_a_coarser_series(
+    client: httpx.AsyncClient,
 ) -> None:
     body = with_fleet({**SMOKE, "max_points": 10})
     response = await client.post("/v1/simulations", json=body)
-    assert response.status_code == 413
-    assert "above the limit of 10" in response.json()["detail"]
-    assert await count_rows(db, body["fleet_id"]) == 0
+    assert response.status_code == 202, response.text
+    job = await wait_for(client, response.json()["job_id"])
+    assert job["status"] == "succeeded", job
+    result = await client.get(f"/v1/simulations/{job['job_id']}/result")
+    data = json.loads(result.content)
+    vehicles = data["metadata"]["counts"]["vehicles"]
+    assert len(data["time_series_data"]) <= max(10, vehicles)
+    assert data["metadata"]["time_series_resolution_s"] > 300
+    assert any("to stay within max_points" in w for w in data["metadata"]["warnings"])
+    assert data["metadata"]["kpis"] == json.loads(cli_bytes(SMOKE))["metadata"]["kpis"]
 
 
 async def test_submit_poll_fetch_gives_the_cli_bytes(
@@ -153,7 +160,13 @@ async def test_submit_poll_fetch_gives_the_cli_bytes(
 
     result = await client.get(f"/v1/simulations/{accepted['job_id']}/result")
     assert result.status_code == 200
+    assert result.headers["content-encoding"] == "gzip"  # as stored; httpx decodes it
     assert result.content == cli_bytes(body)
+    plain = await client.get(
+        f"/v1/simulations/{accepted['job_id']}/result", headers={"Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert plain.content == result.content
     assert job["feasible"] == json.loads(result.content)["metadata"]["kpis"]["feasible"]
     assert json.loads(result.content)["metadata"]["input_digest"] == input_digest_of(body)
     row = await db.fetchrow(
@@ -165,6 +178,22 @@ async def test_submit_poll_fetch_gives_the_cli_bytes(
     assert row["lease_until"] is None
     assert row["input_digest"] == input_digest_of(body)  # the identity
     assert row["request_hash"] == request_hash(SimulationRequest.model_validate(body))
+
+
+async def test_a_leap_year_across_both_dst_changes_is_the_cli_bytes_through_the_api(
+    client: httpx.AsyncClient,
+) -> None:
+    year = {"start": "2028-01-01T00:00:00+01:00", "days": 366, "timezone": "Europe/Berlin"}
+    body = with_fleet({**SMOKE, "horizon": year, "step_s": 900, "time_series_resolution_s": 3600})
+    response = await client.post("/v1/simulations", json=body)
+    assert response.status_code == 202, response.text
+    job = await wait_for(client, response.json()["job_id"], timeout_s=120)
+    assert job["status"] == "succeeded", job
+    result = await client.get(f"/v1/simulations/{job['job_id']}/result")
+    assert result.content == cli_bytes(body)
+    trips = json.loads(result.content)["trips"]
+    summer = [t["departure"] for t in trips if t["departure"].startswith("2028-07-03T08:00")]
+    assert summer == ["2028-07-03T08:00:00+02:00"], "a Monday 08:00 in CEST"
 
 
 async def test_same_idempotency_key_gives_one_job(

@@ -28,6 +28,7 @@ PG_TYPES = {
     "jsonb": "jsonb",
     "timestamp": "timestamp without time zone",
     "doublePrecision": "double precision",
+    "bytea": "bytea",
 }
 TABLE_START = re.compile(r"^export const \w+ = pgTable\($")
 TABLE_NAME = re.compile(r'^\s*"(?P<name>\w+)",$')

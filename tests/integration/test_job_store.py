@@ -1,6 +1,7 @@
 """The job store: a job row's life in PostgreSQL, claims, leases, attempts, stored result bytes."""
 
 import asyncio
+import gzip
 import logging
 import time
 import uuid
@@ -15,6 +16,7 @@ from fleetsim import runner
 from fleetsim.config import ConfigErrors, ConfigProblem, load_catalogue, resolve_request
 from fleetsim.db.schema import RESULT_PARTS, simulations
 from fleetsim.errors import DatabaseUnavailableError
+from fleetsim.jobs import store as job_store
 from fleetsim.jobs.execute import Outcome, execute, in_thread
 from fleetsim.jobs.limits import job_limits
 from fleetsim.jobs.store import Claim, JobStore, Refusal
@@ -272,7 +274,9 @@ def awkward_floats(result: CanonicalResult) -> CanonicalResult:
     return CanonicalResult.of(SimulationResult.model_validate(data))
 
 
-async def test_stored_result_reads_back_as_the_same_canonical_bytes(store: JobStore) -> None:
+async def test_stored_result_reads_back_as_the_same_canonical_bytes(
+    store: JobStore, engine: AsyncEngine
+) -> None:
     request = SimulationRequest(scenario="smoke")
     result = runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR)
     for candidate in (result, awkward_floats(result)):
@@ -281,10 +285,44 @@ async def test_stored_result_reads_back_as_the_same_canonical_bytes(store: JobSt
         assert isinstance(claim, Claim)
         assert await store.complete(claim, candidate)
         stored = await store.result(job_id)
-        assert stored is not None
+        assert stored is not None and stored.envelope is not None
         assert stored.status == "succeeded"
-        assert stored.envelope == candidate.json_bytes()
-        assert stored.envelope == canonical_json_bytes(candidate.model())
+        assert stored.gzipped, "read as stored: the compressed canonical bytes"
+        assert gzip.decompress(stored.envelope) == candidate.json_bytes()
+        assert gzip.decompress(stored.envelope) == canonical_json_bytes(candidate.model())
+        # A row from before revision 0005 (no bytes) reads back from its JSONB parts.
+        async with engine.begin() as conn:
+            await conn.execute(
+                text("UPDATE simulations SET result_gzip = NULL WHERE id = :id"), {"id": job_id}
+            )
+        legacy = await store.result(job_id)
+        assert legacy is not None and not legacy.gzipped
+        assert legacy.envelope == candidate.json_bytes()
+
+
+async def test_a_part_too_large_for_jsonb_is_kept_only_in_the_bytes(
+    store: JobStore, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request = SimulationRequest(scenario="smoke")
+    result = runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR)
+    limit = len(result.parts["site_load"]) - 1  # site_load is over it, trips are under it
+    assert len(result.parts["trips"]) <= limit
+    monkeypatch.setattr(job_store, "JSONB_PART_MAX_BYTES", limit)
+    job_id = await queued_job(store)
+    claim = await store.claim(job_id, lease_s=60, max_attempts=3)
+    assert isinstance(claim, Claim)
+    assert await store.complete(claim, result)
+    async with engine.connect() as conn:
+        row = (
+            await conn.execute(
+                text("SELECT site_load IS NULL, trips IS NULL FROM simulations WHERE id = :id"),
+                {"id": job_id},
+            )
+        ).one()
+    assert tuple(row) == (True, False)
+    stored = await store.result(job_id)
+    assert stored is not None and stored.envelope is not None
+    assert gzip.decompress(stored.envelope) == result.json_bytes()
 
 
 async def test_an_unreachable_database_is_reported_as_the_projects_own_error() -> None:

@@ -227,7 +227,8 @@ export interface paths {
         /**
          * A succeeded job's result envelope
          * @description The same bytes whichever sink holds them: a mode gcs result is read from its object
-         *     (the bucket stays private; clients need no Google credentials).
+         *     (the bucket stays private; clients need no Google credentials). A database result is
+         *     sent as stored, gzip-compressed, to clients that accept gzip.
          */
         get: operations["result_of_v1_simulations__job_id__result_get"];
         put?: never;
@@ -295,9 +296,9 @@ export interface paths {
          * Run a small simulation and return its result
          * @description The result envelope, byte for byte what the CLI writes for the same request.
          *
-         *     Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (or the scenario's max_points)
-         *     or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer 413: submit those
-         *     with `POST /v1/simulations`.
+         *     Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (after coarsening to the
+         *     scenario's max_points) or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer
+         *     413: submit those with `POST /v1/simulations`.
          */
         post: operations["run_v1_simulations_run_post"];
         delete?: never;
@@ -801,7 +802,8 @@ export interface components {
         };
         /**
          * Horizon
-         * @description Simulated period: `days` whole days from a timezone-aware `start`.
+         * @description Simulated period: `days` whole days (of 24 h) from a timezone-aware `start`, in local
+         *     time of `start`'s offset or, with `timezone`, of that zone with its DST changes.
          */
         Horizon: {
             /**
@@ -815,6 +817,11 @@ export interface components {
              * @description first instant, ISO 8601 with a UTC offset
              */
             start: string;
+            /**
+             * Timezone
+             * @description IANA time zone (e.g. Europe/Berlin) whose local time, daylight-saving changes included, schedules, tariff windows, demand-charge months and result times follow; default: the fixed UTC offset of start
+             */
+            timezone?: string | null;
         };
         /** HorizonSummary */
         HorizonSummary: {
@@ -1470,8 +1477,8 @@ export interface components {
             id: string;
             /**
              * Max Points
-             * @description refuse the run above this many series rows
-             * @default 200000
+             * @description most time-series rows: above it the samples are spaced out to the shortest of 5, 10, 15, 30 min, 1, 2, 3, 4, 6, 12 h, 1, 2 or 7 days that fits (a year of 1,000 vehicles: daily); KPIs and site_load stay at step resolution
+             * @default 500000
              */
             max_points?: number;
             /**
@@ -1510,7 +1517,7 @@ export interface components {
             strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled";
             /**
              * Time Series Resolution S
-             * @description seconds between time-series samples
+             * @description seconds between time-series samples, rounded to whole steps
              * @default 300
              */
             time_series_resolution_s?: number;
@@ -2350,7 +2357,7 @@ export interface components {
             odometer_km: number;
             /**
              * Power Kw
-             * @description battery power, positive when charging
+             * @description battery power, positive when charging: the mean over the sample's interval (its step at step resolution), so the series keeps the energy
              */
             power_kw: number;
             /**
@@ -2804,15 +2811,21 @@ export interface components {
         };
         /**
          * Weather
-         * @description Ambient temperature, °C: one constant or an hourly profile repeated over the horizon.
+         * @description Ambient temperature, °C: one constant, an hourly profile repeated over the horizon, or
+         *     a typical year from a CSV file read by local calendar hour.
          */
         Weather: {
             /**
              * Ambient C
-             * @description outside air, °C: one value, or one per hour repeated over the horizon
+             * @description outside air, °C: a constant, or hour i after the start (repeated)
              * @default 20
              */
             ambient_c?: number | number[];
+            /**
+             * Year Csv
+             * @description a CSV under the config directory (e.g. weather/munich_typical_year.csv) with header month,day,hour,ambient_c and the 8,760 hours of a year in local time; each hour of the horizon reads its local calendar hour (29 Feb as 28 Feb). Replaces ambient_c when the request is resolved
+             */
+            year_csv?: string | null;
         };
     };
     responses: never;

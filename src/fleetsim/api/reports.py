@@ -57,13 +57,16 @@ async def report_of(job_id: UUID, jobs: JobServiceDep, catalogue: CatalogueDep) 
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a report exists only once it has succeeded",
         )
-    if len(found.data) > REPORT_MAX_RESULT_MB * 2**20:
+    plain_bytes = found.plain_size()
+    if plain_bytes > REPORT_MAX_RESULT_MB * 2**20:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the result is {len(found.data) / 2**20:.0f} MiB, above the report limit of "
+            f"the result is {plain_bytes / 2**20:.0f} MiB, above the report limit of "
             f"{REPORT_MAX_RESULT_MB} MiB: write its report with `python main.py run --report`",
         )
-    page = await asyncio.to_thread(_render, found.data, catalogue, job_id)
+    plain = await asyncio.to_thread(found.plain)
+    assert plain is not None
+    page = await asyncio.to_thread(_render, plain, catalogue, job_id)
     return HTMLResponse(page)
 
 

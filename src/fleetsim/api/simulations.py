@@ -41,7 +41,6 @@ from fleetsim.models import (
 from fleetsim.models.job import Job, JobStatus
 from fleetsim.models.request import FleetId, fleet_uuid
 from fleetsim.models.result import canonical_json_text
-from fleetsim.simulation import series_point_count
 
 logger = logging.getLogger(__name__)
 
@@ -69,18 +68,19 @@ SUBMIT_HINT = "; submit it with POST /v1/simulations and poll GET /v1/simulation
 
 
 def _refuse_large(
-    resolved: ResolvedRequest, limits: WorkLimits, *, max_points: int, hint: str = ""
+    resolved: ResolvedRequest, limits: WorkLimits, *, max_points: int | None, hint: str = ""
 ) -> None:
-    """413 for a run above `max_points` series points or any of `limits`."""
-    points = series_point_count(resolved)
-    if points > max_points:
+    """413 for a run above `max_points` result rows (time series as coarsened to the
+    scenario's max_points, plus site load) or any of `limits`."""
+    estimate = estimate_work(resolved)
+    if max_points is not None and estimate.output_points > max_points:
         raise HTTPException(
             413,
-            f"the run would produce {points} time-series points, above the limit of "
-            f"{max_points}{hint}",
+            f"the run would produce {estimate.output_points} time-series points, above the "
+            f"limit of {max_points}{hint}",
         )
     try:
-        check_work(estimate_work(resolved), limits)
+        check_work(estimate, limits)
     except WorkLimitError as exc:
         raise HTTPException(413, f"{exc}{hint}") from exc
 
@@ -94,16 +94,16 @@ def _refuse_large(
 async def run(request: SimulationRequest, jobs: JobServiceDep) -> Response:
     """The result envelope, byte for byte what the CLI writes for the same request.
 
-    Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (or the scenario's max_points)
-    or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer 413: submit those
-    with `POST /v1/simulations`.
+    Runs above FLEETSIM_SYNC_MAX_POINTS time-series points (after coarsening to the
+    scenario's max_points) or FLEETSIM_SYNC_MAX_VEHICLE_STEPS (time steps x vehicles) answer
+    413: submit those with `POST /v1/simulations`.
     """
     resolved = await asyncio.to_thread(jobs.resolve, request)
     settings = jobs.settings
     _refuse_large(
         resolved,
         sync_limits(settings),
-        max_points=min(resolved.scenario.max_points, settings.sync_max_points),
+        max_points=settings.sync_max_points,
         hint=SUBMIT_HINT,
     )
     result = await jobs.simulate(resolved)
@@ -137,7 +137,8 @@ async def submit(
             status.HTTP_400_BAD_REQUEST, "mode gcs is not offered here: no FLEETSIM_GCS_BUCKET"
         )
     resolved = await asyncio.to_thread(jobs.resolve, request)
-    _refuse_large(resolved, job_limits(jobs.settings), max_points=resolved.scenario.max_points)
+    # The series is coarsened to the scenario's max_points: only the work limits refuse.
+    _refuse_large(resolved, job_limits(jobs.settings), max_points=None)
     created = await jobs.create(request, resolved, mode=mode, idempotency_key=idempotency_key)
     job = created.job
     if job.status == "queued":  # also on a repeat: the first dispatch may have failed
@@ -170,16 +171,25 @@ async def status_of(job_id: UUID, store: JobStoreDep) -> Response:
     responses=responses(404, 409, 422, 503),
     summary="A succeeded job's result envelope",
 )
-async def result_of(job_id: UUID, jobs: JobServiceDep) -> Response:
+async def result_of(
+    job_id: UUID,
+    jobs: JobServiceDep,
+    accept_encoding: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
     """The same bytes whichever sink holds them: a mode gcs result is read from its object
-    (the bucket stays private; clients need no Google credentials)."""
+    (the bucket stays private; clients need no Google credentials). A database result is
+    sent as stored, gzip-compressed, to clients that accept gzip."""
     try:
         found = await jobs.result(job_id)
     except NoBucketError as exc:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
     _succeeded(job_id, found)
     assert found is not None and found.data is not None
-    return Response(found.data, media_type="application/json")
+    if found.gzipped and accepts_gzip(accept_encoding):
+        # The stored bytes as they are: a read, no decompression and no re-serialisation.
+        headers = {"content-encoding": "gzip", "vary": "Accept-Encoding"}
+        return Response(found.data, media_type="application/json", headers=headers)
+    return Response(await asyncio.to_thread(found.plain), media_type="application/json")
 
 
 def _succeeded(job_id: UUID, found: JobResult | JobRows | None) -> None:
@@ -211,6 +221,20 @@ async def summary_of(job_id: UUID, jobs: JobServiceDep) -> Response:
     _succeeded(job_id, found)
     assert found is not None and found.data is not None
     return Response(found.data, media_type="application/json")
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """The client's Accept-Encoding (RFC 9110 §12.5.3) lists gzip (or `*`) with a q above 0."""
+    for entry in (accept_encoding or "").lower().split(","):
+        coding, _, params = entry.partition(";")
+        if coding.strip() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = params.strip().removeprefix("q=").strip() if "q=" in params else "1"
+        try:
+            return float(q) > 0
+        except ValueError:
+            return False
+    return False
 
 
 @router.get(

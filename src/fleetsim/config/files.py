@@ -68,11 +68,14 @@ def safe_path(config_dir: Path, relative: str, where: Where, field: str | None) 
     if ".." in posix.parts or ".." in windows.parts:
         raise where.error(field, f"path {relative!r} must not contain '..'")
     base = config_dir.resolve()
-    target = (base / posix).resolve()
-    if not target.is_relative_to(base):
-        raise where.error(field, f"path {relative!r} resolves outside the config directory")
-    if not target.is_file():
-        raise where.error(field, f"file {relative!r} not found in the config directory")
+    try:
+        target = (base / posix).resolve()
+        if not target.is_relative_to(base):
+            raise where.error(field, f"path {relative!r} resolves outside the config directory")
+        if not target.is_file():
+            raise where.error(field, f"file {relative!r} not found in the config directory")
+    except OSError as exc:  # a name too long for the file system, a loop of links, ...
+        raise where.error(field, f"path {relative!r} cannot be opened ({exc.strerror})") from exc
     return target
 
 

@@ -43,6 +43,7 @@ from fleetsim.config.references import (
 )
 from fleetsim.config.routes import route_profile
 from fleetsim.config.schedule_csv import ScheduleRows, parse_schedule_csv
+from fleetsim.config.weather_csv import horizon_profile, read_year_csv
 from fleetsim.models import (
     ChargerSpec,
     FleetVehicle,
@@ -54,6 +55,7 @@ from fleetsim.models import (
     SiteSpec,
     Tariff,
     VehicleSpec,
+    Weather,
 )
 
 SCENARIO_FIELDS = (
@@ -309,13 +311,31 @@ def _edited_scenario(
         scenario_file=SCENARIOS.file,
         check_trip_vehicles=isinstance(rows, ScheduleRows),
     )
+    weather_where = in_request if request.weather is not None else in_scenario
     return scenario.model_copy(
         update={
             "fleet": [v.item for v in fleet],
             "schedule": [t.item for t in trips],
             "schedule_csv": None,
+            "weather": _year_weather(scenario, config_dir, weather_where, problems),
         }
     )
+
+
+def _year_weather(
+    scenario: Scenario, config_dir: Path, where: Where, problems: list[ConfigProblem]
+) -> Weather:
+    """The scenario's weather with a `year_csv` read into one value per hour of its horizon
+    (the run and the input digest see the temperatures, not a file name)."""
+    weather = scenario.weather
+    if weather.year_csv is None:
+        return weather
+    try:
+        year = read_year_csv(weather.year_csv, config_dir, where)
+    except ConfigErrors as exc:
+        problems += exc.problems
+        return weather
+    return Weather(ambient_c=horizon_profile(year, scenario.horizon))
 
 
 def _fleet_with_paths(

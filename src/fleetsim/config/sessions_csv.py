@@ -6,6 +6,7 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
@@ -57,7 +58,7 @@ def with_sessions_csv(
     sessions = parse_sessions_csv(
         text,
         str(path),
-        timezone=horizon.start.tzinfo,
+        timezone=ZoneInfo(horizon.timezone) if horizon.timezone else horizon.start.tzinfo,
         fleet_ids={v.id for v in (scenario.fleet if request.fleet is None else request.fleet)},
         vehicle_ids={*catalogue.vehicles, *(v.id for v in request.vehicles)},
         vehicles={i: v for i, v in catalogue.vehicles.items() if i not in patched},

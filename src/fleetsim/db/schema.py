@@ -1,4 +1,5 @@
-"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts.
+"""The `simulations` table (DESIGN §6): one row per job, the result envelope as JSONB parts and
+as compressed canonical bytes.
 
 A job is identified by (`fleet_id`, `input_digest`): the digest of its resolved input, model
 and schema version. `request_hash` (the raw body's) is kept for reference only."""
@@ -16,8 +17,16 @@ RESULT_PARTS = ("metadata", "trips", "time_series_data", "site_load", "charging_
 """SimulationResult fields, each stored in the JSONB column of the same name.
 
 A `gcs` job stores only `metadata` (KPIs stay queryable); `result_uri` points at the object.
+A `db` job also keeps the canonical result bytes, gzip-compressed, in `result_gzip`: what
+`GET .../result` returns. A row part above JSONB_PART_MAX_BYTES is left null (PostgreSQL
+refuses a JSONB value above 255 MiB; a year of a large fleet has trips and events past it);
+the bytes always hold the whole envelope.
+
 Every succeeded job also keeps `headline_kpis` (`HeadlineKpis`, what a list row shows) and
 `summary` (`ResultSummary`); `scenario` and `label` come from the request."""
+
+JSONB_PART_MAX_BYTES = 64 * 2**20
+"""Row parts larger than this (canonical JSON) are kept only in `result_gzip`."""
 
 metadata = sa.MetaData()
 
@@ -48,6 +57,7 @@ simulations = sa.Table(
     sa.Column("mode", sa.Text, nullable=False, server_default="db"),
     sa.Column("result_uri", sa.Text, nullable=True),
     *(sa.Column(part, JSONB(none_as_null=True), nullable=True) for part in RESULT_PARTS),
+    sa.Column("result_gzip", sa.LargeBinary, nullable=True),
     sa.Column("scenario", sa.Text, nullable=True),
     sa.Column("label", sa.Text, nullable=True),
     sa.Column("headline_kpis", JSONB(none_as_null=True), nullable=True),

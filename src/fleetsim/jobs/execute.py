@@ -146,8 +146,8 @@ async def _run(
             "feasible": result.metadata.kpis.feasible,
             "trips": counts.trips,
             "vehicles": counts.vehicles,
-            "charging_events": len(result.data["charging_events"]),
-            "time_series_points": len(result.data["time_series_data"]),
+            "charging_events": result.row_counts["charging_events"],
+            "time_series_points": result.row_counts["time_series_data"],
             "result_uri": result_uri,
         },
     )

@@ -74,6 +74,7 @@ async def run_in_mode(
         found = await jobs.result(job_id)
     if job is None or found is None:
         raise RuntimeError(f"job {job_id} vanished while it ran")
-    stored = None if found.data is None else CanonicalResult.from_json(found.data)
+    stored_bytes = found.plain()
+    stored = None if stored_bytes is None else CanonicalResult.from_json(stored_bytes)
     location = found.uri or f"postgresql:simulations/{job_id}"
     return ModeRun(job_id, job.status, location, stored, job.error, job.attempts)

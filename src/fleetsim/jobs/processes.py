@@ -55,7 +55,9 @@ def _worker_main(connection: Connection, memory_bytes: int) -> None:
         except EOFError:
             return
         try:
-            reply: tuple[str, Any] = ("ok", simulate(resolved).json_bytes())
+            result = simulate(resolved)
+            # Its parts' bytes as they are: the caller keeps them without parsing the JSON.
+            reply: tuple[str, Any] = ("ok", (result.parts, result.row_counts))
         except MemoryError:
             reply = ("memory", None)
         except Exception as exc:  # sent back: the caller records it as the job's error
@@ -132,7 +134,8 @@ class JobProcesses:
             self._idle.put_nowait(None)
             raise
         self._idle.put_nowait(worker)
-        return CanonicalResult.from_json(data)
+        parts, row_counts = data
+        return CanonicalResult(parts, row_counts)
 
     def _started(self) -> _Worker:
         worker = _Worker(self._limits)
@@ -143,7 +146,9 @@ class JobProcesses:
         self._all.discard(worker)
         worker.stop()
 
-    def _run(self, worker: _Worker, resolved: ResolvedRequest) -> bytes:
+    def _run(
+        self, worker: _Worker, resolved: ResolvedRequest
+    ) -> tuple[dict[str, bytes], dict[str, int]]:
         """Blocking: send the request, wait for the reply until the deadline."""
         limits = self._limits
         started = time.monotonic()
@@ -170,8 +175,8 @@ class JobProcesses:
             )
         if status == "error":
             raise _RunError(value)
-        data: bytes = value
-        return data
+        parts: tuple[dict[str, bytes], dict[str, int]] = value
+        return parts
 
     async def close(self) -> None:
         """Stop every worker (a run still going is killed)."""

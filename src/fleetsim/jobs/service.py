@@ -7,6 +7,7 @@ needs (catalogue, job store, bucket) once per process and closes it at the end.
 
 import asyncio
 import gc
+import gzip
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,8 +65,25 @@ class JobResult:
 
     status: JobStatus
     data: bytes | None
+    """The canonical result bytes, gzip-compressed where `gzipped` (as the row keeps them)."""
     uri: str | None = None
     """The result object's gs:// URI, for a mode gcs result."""
+    gzipped: bool = False
+
+    def plain_size(self) -> int:
+        """Bytes of the uncompressed result, read from the gzip trailer without
+        decompressing (a result is far below its 4 GiB wrap); 0 without a result."""
+        if self.data is None:
+            return 0
+        if not self.gzipped:
+            return len(self.data)
+        return int.from_bytes(self.data[-4:], "little")
+
+    def plain(self) -> bytes | None:
+        """The canonical result bytes, uncompressed."""
+        if self.data is None or not self.gzipped:
+            return self.data
+        return gzip.decompress(self.data)
 
 
 ResultRowsPart = Literal["time_series_data", "site_load", "charging_events"]
@@ -207,7 +225,7 @@ class JobService:
             if self.objects is None:
                 raise NoBucketError(job_id)
             data = await asyncio.to_thread(self.objects.read, stored.uri)
-        return JobResult(stored.status, data, stored.uri)
+        return JobResult(stored.status, data, stored.uri, stored.gzipped)
 
     async def summary(self, job_id: UUID) -> JobResult | None:
         """The job's status and, once it succeeded, its summary's canonical bytes: from the
@@ -221,7 +239,8 @@ class JobService:
         found = await self.result(job_id)
         if found is None or found.data is None:
             return found
-        envelope = found.data
+        envelope = await asyncio.to_thread(found.plain)
+        assert envelope is not None
         return JobResult(found.status, await asyncio.to_thread(_summarised, envelope))
 
     async def result_rows(self, job_id: UUID, part: ResultRowsPart) -> JobRows | None:
@@ -236,7 +255,9 @@ class JobService:
         found = await self.result(job_id)
         if found is None or found.data is None:
             return None if found is None else JobRows(found.status, None)
-        rows = CanonicalResult.from_json(found.data).data[part]
+        plain = await asyncio.to_thread(found.plain)
+        assert plain is not None
+        rows = CanonicalResult.from_json(plain).data[part]
         return JobRows(found.status, rows)
 
 

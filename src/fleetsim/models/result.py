@@ -1,12 +1,13 @@
 """The result envelope (DESIGN §5) and its canonical, byte-stable JSON form."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
 import orjson
+from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
 FLOAT_DECIMALS = 4
@@ -188,7 +189,10 @@ class TimeSeriesPoint(Result):
         description="parked, driving, charging, plugged (holds a port, no power), waiting "
         "(queued for a port), stranded or away (a session vehicle between sessions)"
     )
-    power_kw: float = Field(description="battery power, positive when charging")
+    power_kw: float = Field(
+        description="battery power, positive when charging: the mean over the sample's "
+        "interval (its step at step resolution), so the series keeps the energy"
+    )
 
 
 class SiteLoadPoint(Result):
@@ -235,6 +239,35 @@ def rounded_floats(values: Iterable[float]) -> list[float]:
     return [round(value, FLOAT_DECIMALS) + 0.0 for value in values]
 
 
+_SCALE = 10.0**FLOAT_DECIMALS
+_NEAR_HALF = 1e-12
+"""A scaled value this close (relative) to an integer-and-a-half may round either way in
+binary, so it is rounded as `round` does it, from its exact decimal value (the product's
+own rounding error is at most 1.1e-16 of it: this leaves a margin of 10,000)."""
+
+
+def rounded_array(values: NDArray[np.floating[Any]]) -> NDArray[np.float64]:
+    """`rounded_floats` for an array, vectorised and equal to it bit for bit.
+
+    `x * 10**4` is off from the exact product by at most half a unit in its last place, so
+    rounding it to an integer agrees with Python's correctly rounded `round(x, 4)` unless it
+    lies that close to a half; those few values (and any too large to scale exactly, or not
+    finite) go through `round` itself. Dividing the integer by 10**4 is then the nearest
+    double to the decimal, as `round` returns.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    scaled = x * _SCALE
+    with np.errstate(invalid="ignore"):
+        distance = np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5)
+        exact = (distance > _NEAR_HALF * np.maximum(1.0, np.abs(scaled))) & (
+            np.abs(scaled) < 2.0**52
+        )
+    result: NDArray[np.float64] = np.rint(scaled) / _SCALE + 0.0
+    for i in np.flatnonzero(~exact).tolist():
+        result[i] = round(float(x[i]), FLOAT_DECIMALS) + 0.0
+    return result
+
+
 def _rounded(value: Any) -> Any:
     if isinstance(value, float):
         return round(value, FLOAT_DECIMALS) + 0.0
@@ -260,37 +293,67 @@ def canonical_json_bytes(model: BaseModel) -> bytes:
     return canonical_json_text(canonical_data(model)).encode("utf-8")
 
 
-@dataclass(frozen=True)
-class CanonicalResult:
-    """A result envelope as canonical JSON data: what doors return and sinks store. The
-    simulation builds it straight from its arrays, with no model object per row."""
+ENVELOPE_PARTS = ("charging_events", "metadata", "site_load", "time_series_data", "trips")
+"""The envelope's top-level fields, in the (sorted) order its canonical JSON writes them."""
 
-    data: Mapping[str, Any]
-    """Every `SimulationResult` field as `canonical_data` gives it; never modified."""
+
+class CanonicalResult:
+    """A result envelope as canonical JSON, one byte string per top-level field: what doors
+    return and sinks store. The simulation writes the row parts straight from its arrays;
+    the data and the model are made from the bytes only when asked for."""
+
+    def __init__(self, parts: Mapping[str, bytes], row_counts: Mapping[str, int]) -> None:
+        """`parts`: each field of ENVELOPE_PARTS as `canonical_json_text` writes it;
+        `row_counts`: the rows of each list part."""
+        self.parts = dict(parts)
+        self.row_counts = dict(row_counts)
+
+    @classmethod
+    def of_data(cls, data: Mapping[str, Any]) -> "CanonicalResult":
+        """Canonical JSON data (every `SimulationResult` field, as `canonical_data` gives it)."""
+        return cls(
+            {part: canonical_json_text(data[part]).encode("utf-8") for part in ENVELOPE_PARTS},
+            {part: len(rows) for part, rows in data.items() if isinstance(rows, list)},
+        )
 
     @classmethod
     def of(cls, result: SimulationResult) -> "CanonicalResult":
         """The canonical data of a model (built or read elsewhere), the slow generic way."""
-        return cls(canonical_data(result))
+        return cls.of_data(canonical_data(result))
 
     @classmethod
     def from_json(cls, canonical: bytes) -> "CanonicalResult":
-        """Bytes that `json_bytes` wrote (a file, an object, a stored row) back to their data."""
-        return cls(orjson.loads(canonical))
+        """Bytes that `json_bytes` wrote (a file, an object, a stored row) back to their parts."""
+        return cls.of_data(orjson.loads(canonical))
+
+    @cached_property
+    def data(self) -> Mapping[str, Any]:
+        """Every part as canonical JSON data, parsed once when first asked for (charts, the
+        report, the summary read rows; writers use `parts`)."""
+        return {part: orjson.loads(self.parts[part]) for part in ENVELOPE_PARTS}
 
     @cached_property
     def metadata(self) -> Metadata:
         """The metadata part as its model (as rounded as the bytes)."""
-        return Metadata.model_validate(self.data["metadata"])
+        return Metadata.model_validate_json(self.parts["metadata"])
+
+    def json_pieces(self) -> list[bytes]:
+        """`json_bytes` in pieces (the parts themselves among them), for writers that need
+        not join them."""
+        pieces = [b"{"]
+        for part in ENVELOPE_PARTS:
+            pieces += [b"," if len(pieces) > 1 else b"", b'"%s":' % part.encode(), self.parts[part]]
+        pieces.append(b"}")
+        return pieces
 
     def json_bytes(self) -> bytes:
         """The envelope's byte-stable JSON (`canonical_json_bytes` of its model)."""
-        return canonical_json_text(self.data).encode("utf-8")
+        return b"".join(self.json_pieces())  # one copy: no intermediate concatenations
 
     def part_json(self, part: str) -> str:
         """One top-level field's canonical JSON text."""
-        return canonical_json_text(self.data[part])
+        return self.parts[part].decode("utf-8")
 
     def model(self) -> SimulationResult:
         """The validated model, for code that wants the rows as objects (plots, tests)."""
-        return SimulationResult.model_validate(self.data)
+        return SimulationResult.model_validate_json(self.json_bytes())

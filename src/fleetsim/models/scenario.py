@@ -2,8 +2,9 @@
 
 from datetime import date, time
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from fleetsim.models.base import Strict
 from fleetsim.models.charger import ALL_WEEKDAYS, Identifier, Weekdays
@@ -14,17 +15,47 @@ Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrol
 
 
 class Horizon(Strict):
-    """Simulated period: `days` whole days from a timezone-aware `start`."""
+    """Simulated period: `days` whole days (of 24 h) from a timezone-aware `start`, in local
+    time of `start`'s offset or, with `timezone`, of that zone with its DST changes."""
 
     start: AwareDatetime = Field(description="first instant, ISO 8601 with a UTC offset")
     days: int = Field(ge=1, le=366, description="whole days simulated from start")
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="IANA time zone (e.g. Europe/Berlin) whose local time, daylight-saving "
+        "changes included, schedules, tariff windows, demand-charge months and result times "
+        "follow; default: the fixed UTC offset of start",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            reason = f"unknown time zone {name!r} (an IANA name like Europe/Berlin)"
+            raise ValueError(reason) from None
+        return name
 
 
 class Weather(Strict):
-    """Ambient temperature, °C: one constant or an hourly profile repeated over the horizon."""
+    """Ambient temperature, °C: one constant, an hourly profile repeated over the horizon, or
+    a typical year from a CSV file read by local calendar hour."""
 
     ambient_c: float | list[Annotated[float, Field(ge=-60.0, le=60.0)]] = Field(
-        20.0, description="outside air, °C: one value, or one per hour repeated over the horizon"
+        20.0,
+        description="outside air, °C: a constant, or hour i after the start (repeated)",
+    )
+    year_csv: str | None = Field(
+        None,
+        max_length=256,
+        description="a CSV under the config directory (e.g. weather/munich_typical_year.csv) "
+        "with header month,day,hour,ambient_c and the 8,760 hours of a year in local time; "
+        "each hour of the horizon reads its local calendar hour (29 Feb as 28 Feb). Replaces "
+        "ambient_c when the request is resolved",
     )
 
     @model_validator(mode="after")
@@ -122,6 +153,11 @@ def session_vehicle_ids(sessions: list[ChargingSession]) -> list[str]:
     ]
 
 
+DEFAULT_MAX_POINTS = 500_000
+"""Time-series rows of a result by default: a week of 20 vehicles at 5 minutes is 40,320;
+a year of 1,000 vehicles fits at one sample a day (365,000 rows, ≈ 45 MB of JSON)."""
+
+
 class Scenario(Strict):
     """A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`."""
 
@@ -142,8 +178,16 @@ class Scenario(Strict):
     strategy: Strategy = Field("greedy", description="how plugged vehicles charge")
     step_s: int = Field(300, ge=10, le=3_600, description="simulation step, seconds")
     time_series_resolution_s: int = Field(
-        300, ge=10, le=86_400, description="seconds between time-series samples"
+        300,
+        ge=10,
+        le=86_400,
+        description="seconds between time-series samples, rounded to whole steps",
     )
     max_points: int = Field(
-        200_000, ge=1, le=10_000_000, description="refuse the run above this many series rows"
+        DEFAULT_MAX_POINTS,
+        ge=1,
+        le=10_000_000,
+        description="most time-series rows: above it the samples are spaced out to the "
+        "shortest of 5, 10, 15, 30 min, 1, 2, 3, 4, 6, 12 h, 1, 2 or 7 days that fits (a year "
+        "of 1,000 vehicles: daily); KPIs and site_load stay at step resolution",
     )

@@ -1,11 +1,6 @@
 """Turn a fleet run's arrays into the result envelope: KPIs, trips, events, series."""
 
-from datetime import datetime, timedelta
-from typing import Any, cast
-
 import numpy as np
-from numpy.typing import NDArray
-from pydantic import TypeAdapter
 
 from fleetsim.models import (
     CanonicalResult,
@@ -20,32 +15,25 @@ from fleetsim.models.result import (
     SessionResult,
     SiteKpis,
     canonical_data,
-    rounded_floats,
+    canonical_json_text,
 )
 from fleetsim.models.versions import MODEL_VERSION, SCHEMA_VERSION
 from fleetsim.simulation.fleet import FULL_TOLERANCE_KWH, STATE_CODES, FleetRun
+from fleetsim.simulation.json_rows import (
+    booleans,
+    labels,
+    numbers,
+    optional_numbers,
+    rows_json,
+    times,
+)
+from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.tariffs import demand_charges
 
-_DATETIMES = TypeAdapter(list[datetime])
 SERVED_TOLERANCE_KWH = 10 * FULL_TOLERANCE_KWH
 """A stay that stored this close to what it asked for was fully served."""
 OVERSHOOT_TOLERANCE_KW = 1e-6
 """Site load above its limit by more than this is a violation (not rounding)."""
-
-
-def _json_times(start: datetime, seconds: NDArray[Any]) -> list[str]:
-    """`start` + each offset, as the envelope's JSON writes a datetime."""
-    times = [start + timedelta(seconds=s) for s in seconds.tolist()]
-    return cast(list[str], _DATETIMES.dump_python(times, mode="json"))
-
-
-def _optional(values: NDArray[np.float64]) -> list[float | None]:
-    """Rounded values, None where NaN (not applicable)."""
-    rounded = rounded_floats(np.nan_to_num(values).tolist())
-    return [
-        None if missing else r
-        for r, missing in zip(rounded, np.isnan(values).tolist(), strict=True)
-    ]
 
 
 def _safe_ratio(numerator: float, denominator: float) -> float:
@@ -55,7 +43,8 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
 def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
     """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside."""
     scenario = resolved.scenario
-    start = scenario.horizon.start
+    clock = LocalClock.of(scenario.horizon)
+    start = clock.start
     index = run.index
     events = run.events
     ev_vehicle = events["vehicle"].astype(np.intp)
@@ -145,7 +134,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         strategy=scenario.strategy,
         horizon=HorizonSummary(
             start=start,
-            end=start + timedelta(days=scenario.horizon.days),
+            end=clock.moments([float(scenario.horizon.days * 86_400)])[0],
             days=scenario.horizon.days,
         ),
         counts=Counts(
@@ -161,14 +150,20 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         lineage={"inputs": dict(sorted(resolved.lineage.items()))},
         time_series_resolution_s=run.sample_every * run.step_s,
     )
-    # The rows go straight from arrays to canonical JSON data: no model object per row.
+    # The rows go straight from arrays to canonical JSON text: no object per row.
     return CanonicalResult(
         {
-            "metadata": canonical_data(metadata),
-            "trips": _trips(run, start),
-            "time_series_data": _series(run, start),
-            "site_load": _site_load(run, start),
-            "charging_events": _events(run, start),
+            "metadata": canonical_json_text(canonical_data(metadata)).encode("utf-8"),
+            "trips": _trips(run, clock),
+            "time_series_data": _series(run, clock),
+            "site_load": _site_load(run, clock),
+            "charging_events": _events(run, clock),
+        },
+        {
+            "trips": len(run.trip_vehicle),
+            "time_series_data": run.series_soc.size,
+            "site_load": run.site_load_kw.size,
+            "charging_events": len(run.events["vehicle"]),
         },
     )
 
@@ -183,7 +178,7 @@ def _site_kpis(resolved: ResolvedRequest, run: FleetRun) -> dict[str, SiteKpis]:
     tariffs = [resolved.sites[s].tariff for s in index.site_ids]
     demand = demand_charges(
         run.site_load_kw,
-        resolved.scenario.horizon.start,
+        LocalClock.of(resolved.scenario.horizon),
         run.step_s,
         resolved.scenario.horizon.days,
         np.array([resolved.tariffs[t].demand_charge_per_kw if t else 0.0 for t in tariffs]),
@@ -208,14 +203,17 @@ def _site_kpis(resolved: ResolvedRequest, run: FleetRun) -> dict[str, SiteKpis]:
 
 def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
     """Each of the request's sessions inside the horizon: what it asked and what it got."""
-    start, index = resolved.scenario.horizon.start, run.index
+    clock, index = LocalClock.of(resolved.scenario.horizon), run.index
     capacity = run.capacity_kwh[run.session_vehicle]
+    arrival, departure, plugged_in = (
+        clock.moments(np.nan_to_num(seconds).tolist())
+        for seconds in (run.session_arrival_s, run.session_departure_s, run.session_plugged_in_s)
+    )
     requested = (run.session_target_kwh - run.session_arrival_kwh).tolist()
     delivered = (run.session_departure_kwh - run.session_arrival_kwh).tolist()
     soc_arrival = (run.session_arrival_kwh / capacity).tolist()
     soc_departure = (run.session_departure_kwh / capacity).tolist()
     plugged_s = run.session_plugged_in_s.tolist()
-    arrival_s, departure_s = run.session_arrival_s.tolist(), run.session_departure_s.tolist()
     chargers = run.session_charger.tolist()
     sites = run.session_site.tolist()
     sources = run.session_source.tolist()
@@ -226,9 +224,9 @@ def _sessions(resolved: ResolvedRequest, run: FleetRun) -> list[SessionResult]:
             vehicle_type=index.vehicle_types[vehicle],
             site=index.site_ids[sites[i]],
             charger_id=index.charger_ids[chargers[i]] if chargers[i] >= 0 else None,
-            arrival=start + timedelta(seconds=arrival_s[i]),
-            departure=start + timedelta(seconds=departure_s[i]),
-            plugged_in=None if np.isnan(plugged_s[i]) else start + timedelta(seconds=plugged_s[i]),
+            arrival=arrival[i],
+            departure=departure[i],
+            plugged_in=None if np.isnan(plugged_s[i]) else plugged_in[i],
             energy_requested_kwh=requested[i],
             energy_delivered_kwh=delivered[i],
             energy_unmet_kwh=max(requested[i] - delivered[i], 0.0),
@@ -274,82 +272,79 @@ def _seconds_range(seconds: list[float]) -> str:
     return f"{low} s" if low == high else f"{low}-{high} s"
 
 
-def _trips(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+def _trips(run: FleetRun, clock: LocalClock) -> bytes:
     order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
     used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
-    columns = {
-        "vehicle_id": [run.index.vehicle_ids[v] for v in run.trip_vehicle[order].tolist()],
-        "route_id": [run.index.route_ids[r] for r in run.trip_route[order].tolist()],
-        "departure": _json_times(start, run.trip_departure_s[order]),
-        "arrival": _json_times(start, run.trip_departure_s[order] + run.trip_duration_s[order]),
-        "distance_km": rounded_floats(km.tolist()),
-        "energy_used_kwh": rounded_floats(used_kwh.tolist()),
-        "kwh_per_km": rounded_floats(
-            np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0).tolist()
-        ),
-        "soc_start": rounded_floats(run.trip_soc_start[order].tolist()),
-        "soc_end": rounded_floats(run.trip_soc_end[order].tolist()),
-        "missed_s": rounded_floats(run.trip_missed_s[order].tolist()),
-        "stranded": run.trip_stranded[order].tolist(),
-        "stranded_at_km": _optional(run.trip_stranded_at_km[order]),
-        "shortfall_kwh": _optional(run.trip_shortfall_kwh[order]),
-    }
-    return _rows(columns)
+    departure_s = run.trip_departure_s[order]
+    return rows_json(
+        len(order),
+        {
+            "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle[order]),
+            "route_id": labels(run.index.route_ids, run.trip_route[order]),
+            "departure": times(clock, departure_s),
+            "arrival": times(clock, departure_s + run.trip_duration_s[order]),
+            "distance_km": numbers(km),
+            "energy_used_kwh": numbers(used_kwh),
+            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0)),
+            "soc_start": numbers(run.trip_soc_start[order]),
+            "soc_end": numbers(run.trip_soc_end[order]),
+            "missed_s": numbers(run.trip_missed_s[order]),
+            "stranded": booleans(run.trip_stranded[order]),
+            "stranded_at_km": optional_numbers(run.trip_stranded_at_km[order]),
+            "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh[order]),
+        },
+    )
 
 
-def _rows(columns: dict[str, list[Any]]) -> list[dict[str, Any]]:
-    """Equal-length columns as row dicts."""
-    names = list(columns)
-    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-
-
-def _series(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+def _series(run: FleetRun, clock: LocalClock) -> bytes:
+    """Per sample, per vehicle (fleet order): SoC, odometer, state and battery power."""
     n_samples, n_vehicles = run.series_soc.shape
-    times = _json_times(start, np.arange(n_samples) * float(run.sample_every * run.step_s))
-    return [
-        {"t": t, "vehicle_id": v, "soc": soc, "odometer_km": km, "state": state, "power_kw": kw}
-        for t, v, soc, km, state, kw in zip(
-            [t for t in times for _ in range(n_vehicles)],
-            run.index.vehicle_ids * n_samples,
-            rounded_floats(run.series_soc.ravel().tolist()),
-            rounded_floats(run.series_odometer_km.ravel().tolist()),
-            [STATE_CODES[code] for code in run.series_state.ravel().tolist()],
-            rounded_floats(run.series_power_kw.ravel().tolist()),
-            strict=True,
-        )
-    ]
+    sample_s = np.arange(n_samples) * float(run.sample_every * run.step_s)
+    return rows_json(
+        n_samples * n_vehicles,
+        {
+            "t": times(clock, np.repeat(sample_s, n_vehicles)),
+            "vehicle_id": labels(run.index.vehicle_ids, np.tile(np.arange(n_vehicles), n_samples)),
+            "soc": numbers(run.series_soc.ravel()),
+            "odometer_km": numbers(run.series_odometer_km.ravel()),
+            "state": labels(list(STATE_CODES), run.series_state.ravel()),
+            "power_kw": numbers(run.series_power_kw.ravel()),
+        },
+    )
 
 
-def _site_load(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
-    times = _json_times(start, np.arange(run.n_steps) * float(run.step_s))
-    sites = run.index.site_ids
-    return [
-        {"t": t, "site": site, "kw": kw}
-        for t, site, kw in zip(
-            [t for t in times for _ in sites],
-            sites * run.n_steps,
-            rounded_floats(run.site_load_kw.ravel().tolist()),
-            strict=True,
-        )
-    ]
+def _site_load(run: FleetRun, clock: LocalClock) -> bytes:
+    """Per step, per site: grid kW."""
+    n_sites = len(run.index.site_ids)
+    step_s = np.arange(run.n_steps) * float(run.step_s)
+    return rows_json(
+        run.n_steps * n_sites,
+        {
+            "t": times(clock, np.repeat(step_s, n_sites)),
+            "site": labels(run.index.site_ids, np.tile(np.arange(n_sites), run.n_steps)),
+            "kw": numbers(run.site_load_kw.ravel()),
+        },
+    )
 
 
-def _events(run: FleetRun, start: datetime) -> list[dict[str, Any]]:
+def _events(run: FleetRun, clock: LocalClock) -> bytes:
     e = run.events
     order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
     col = {name: values[order] for name, values in e.items()}
-    columns = {
-        "vehicle_id": [run.index.vehicle_ids[v] for v in col["vehicle"].astype(np.intp).tolist()],
-        "charger_id": [run.index.charger_ids[c] for c in col["charger"].astype(np.intp).tolist()],
-        "arrived": _json_times(start, col["arrived_s"]),
-        "plugged_in": _json_times(start, col["plugged_in_s"]),
-        "end": _json_times(start, col["end_s"]),
-        "energy_requested_kwh": rounded_floats(col["energy_requested_kwh"].tolist()),
-        "energy_from_grid_kwh": rounded_floats(col["energy_from_grid_kwh"].tolist()),
-        "energy_to_battery_kwh": rounded_floats(col["energy_to_battery_kwh"].tolist()),
-        "soc_start": rounded_floats(col["soc_start"].tolist()),
-        "soc_end": rounded_floats(col["soc_end"].tolist()),
-        "cost": rounded_floats(col["cost"].tolist()),
-        "wait_s": rounded_floats((col["plugged_in_s"] - col["arrived_s"]).tolist()),
-    }
-    return _rows(columns)
+    return rows_json(
+        len(order),
+        {
+            "vehicle_id": labels(run.index.vehicle_ids, col["vehicle"].astype(np.intp)),
+            "charger_id": labels(run.index.charger_ids, col["charger"].astype(np.intp)),
+            "arrived": times(clock, col["arrived_s"]),
+            "plugged_in": times(clock, col["plugged_in_s"]),
+            "end": times(clock, col["end_s"]),
+            "energy_requested_kwh": numbers(col["energy_requested_kwh"]),
+            "energy_from_grid_kwh": numbers(col["energy_from_grid_kwh"]),
+            "energy_to_battery_kwh": numbers(col["energy_to_battery_kwh"]),
+            "soc_start": numbers(col["soc_start"]),
+            "soc_end": numbers(col["soc_end"]),
+            "cost": numbers(col["cost"]),
+            "wait_s": numbers(col["plugged_in_s"] - col["arrived_s"]),
+        },
+    )

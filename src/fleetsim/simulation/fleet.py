@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from fleetsim.models import FleetVehicle, ResolvedRequest
 from fleetsim.models.result import VehicleState
 from fleetsim.simulation.chargers import ChargerArrays, charger_arrays
+from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.ports import assign_ports as match_ports
 from fleetsim.simulation.schedule import horizon_seconds
 from fleetsim.simulation.sessions import SessionPlan, plan_sessions, session_fleet
@@ -99,9 +100,8 @@ EVENT_COLUMNS = (
 
 @dataclass(frozen=True)
 class FleetModel:
-    """What a run reads: the fleet's arrays, the trip and session plans, prices, the
-    strategy's rule and the sampling grid. Only the plan's drive matrices change, through
-    the state that holds them."""
+    """What a run reads, never changes: the fleet's arrays, the trip and session plans,
+    prices, the strategy's rule and the sampling grid."""
 
     index: FleetIndex
     step_s: int
@@ -115,13 +115,13 @@ class FleetModel:
     """Per charger, its row in `prices`."""
     sample_every: int
     n_samples: int
+    sample_weight: NDArray[np.float64]
+    """Per sample, 1 / the horizon steps it covers: its power is their mean."""
     next_busy_step: NDArray[np.intp]
     """Per step k (0..n_steps), the first step from k on in which a trip departs, drives or
     arrives or a session starts or ends: between such steps only charging changes anything."""
     session_vehicle: NDArray[np.bool_]
     """Per vehicle: it comes only for sessions, and is away outside them."""
-    anyone_driving: NDArray[np.bool_]
-    """Per step: some vehicle drives."""
     stranded_below_kwh: NDArray[np.float64]
     """Per vehicle: driving below this strands it (its reserve, less rounding)."""
     takes_dc: NDArray[np.bool_]
@@ -152,6 +152,10 @@ class FleetState:
     can_charge: NDArray[np.bool_]
     """Dwelling where a charger it can use is in reach."""
     current_trip: NDArray[np.intp]
+    driving: NDArray[np.bool_]
+    """On its current trip (stranded ones too) until the trip's scheduled end."""
+    drive_kwh: NDArray[np.float64]
+    """Battery energy drawn driving in the current step (0 when not driving or stranded)."""
     current_session: NDArray[np.intp]
     next_departure: NDArray[np.intp]
     odometer_km: NDArray[np.float64]
@@ -165,10 +169,6 @@ class FleetState:
     event_from_grid_kwh: NDArray[np.float64]
     event_to_battery_kwh: NDArray[np.float64]
     event_cost: NDArray[np.float64]
-    drive_kwh: NDArray[np.float64]
-    """[step, vehicle] battery energy still to drive: the plan's matrix, which the run owns
-    and the state changes (stranding clears the rest of a trip)."""
-    drive_km: NDArray[np.float64]
     trip_start_kwh: NDArray[np.float64]
     trip_end_kwh: NDArray[np.float64]
     trip_stranded: NDArray[np.bool_]
@@ -241,17 +241,29 @@ class FleetRun:
     series_power_kw: NDArray[np.float64]
 
 
+READABLE_INTERVALS_S = (
+    60, 300, 600, 900, 1_800, 3_600, 7_200, 10_800, 14_400, 21_600, 43_200, 86_400,
+    172_800, 604_800,
+)  # fmt: skip
+"""Sample intervals a coarsened time series snaps up to (when a multiple of the step): a
+reader compares hours and days, not 43.75-hour strides."""
+
+
 def sample_interval_steps(resolved: ResolvedRequest, n_vehicles: int) -> tuple[int, int, bool]:
-    """Steps between time-series samples, sample count, and whether `max_points` coarsened it."""
+    """Steps between time-series samples, sample count, and whether `max_points` coarsened it:
+    the requested resolution, else the shortest readable interval (else the shortest
+    interval) whose samples of every vehicle fit in `max_points`."""
     scenario = resolved.scenario
-    steps = -(-horizon_seconds(scenario) // scenario.step_s)
-    every = max(1, round(scenario.time_series_resolution_s / scenario.step_s))
-    vehicles = max(1, n_vehicles)
-    coarsened = False
-    while vehicles * -(-steps // every) > scenario.max_points and every < steps:
-        every += 1
-        coarsened = True
-    return every, -(-steps // every), coarsened
+    step_s = scenario.step_s
+    steps = -(-horizon_seconds(scenario) // step_s)
+    every = max(1, round(scenario.time_series_resolution_s / step_s))
+    samples_allowed = max(1, scenario.max_points // max(1, n_vehicles))
+    shortest = min(steps, -(-steps // samples_allowed))
+    if every >= shortest:
+        return every, -(-steps // every), False
+    readable = [s // step_s for s in READABLE_INTERVALS_S if s % step_s == 0]
+    every = next((r for r in readable if shortest <= r <= steps), shortest)
+    return every, -(-steps // every), True
 
 
 def fleet_index(resolved: ResolvedRequest, fleet: list[FleetVehicle]) -> FleetIndex:
@@ -285,11 +297,12 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         [resolved.chargers[c] for c in index.charger_ids],
         resolved.sites,
         resolved.tariffs,
-        scenario.horizon.start,
+        LocalClock.of(scenario.horizon),
         scenario.step_s,
         plan.n_steps,
     )
     every, n_samples, coarsened = sample_interval_steps(resolved, len(fleet))
+    steps_per_sample = np.minimum(every, plan.horizon_steps - np.arange(n_samples) * every)
     warnings = plan.warnings + sessions.warnings + price_warnings
     if coarsened:
         warnings.append(
@@ -311,9 +324,9 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
         price_row=price_row,
         sample_every=every,
         n_samples=n_samples,
+        sample_weight=1.0 / steps_per_sample,
         next_busy_step=np.minimum(plan.next_busy_step, next_session_step),
         session_vehicle=np.isin(index.vehicle_ids, [v.id for v in session_vehicles]),
-        anyone_driving=np.any(plan.driving, axis=1),
         stranded_below_kwh=vehicles.reserve_kwh - FULL_TOLERANCE_KWH,
         takes_dc=vehicles.dc_kw > 0,
         takes_ac=vehicles.ac_kw > 0,
@@ -350,6 +363,8 @@ def start_state(model: FleetModel) -> FleetState:
         waiting=np.zeros(n_vehicles, dtype=bool),
         can_charge=can_charge,
         current_trip=none(),
+        driving=np.zeros(n_vehicles, dtype=bool),
+        drive_kwh=zeros(),
         current_session=none(),
         next_departure=plan.first_departure_step.copy(),
         odometer_km=zeros(),
@@ -362,8 +377,6 @@ def start_state(model: FleetModel) -> FleetState:
         event_from_grid_kwh=zeros(),
         event_to_battery_kwh=zeros(),
         event_cost=zeros(),
-        drive_kwh=plan.drive_kwh,
-        drive_km=plan.drive_km,
         trip_start_kwh=np.zeros(n_trips),
         trip_end_kwh=np.zeros(n_trips),
         trip_stranded=np.zeros(n_trips, dtype=bool),
@@ -417,6 +430,7 @@ def arrive_from_trips(model: FleetModel, state: FleetState, k: int) -> None:
     _update_reach(model, state, veh)
     state.arrival_step[veh] = k
     state.stranded[veh] = False
+    state.driving[veh] = False
 
 
 def depart(model: FleetModel, state: FleetState, k: int) -> None:
@@ -430,6 +444,7 @@ def depart(model: FleetModel, state: FleetState, k: int) -> None:
         state.place[veh] = ON_ROAD
         state.can_charge[veh] = False
         state.current_trip[veh] = departing
+        state.driving[veh] = True
         state.trip_start_kwh[departing] = state.energy_kwh[veh]
         state.next_departure[veh] = plan.next_departure_step[departing]
     leaving = sessions.leaving(k)
@@ -465,26 +480,27 @@ def arrive_for_sessions(model: FleetModel, state: FleetState, k: int) -> None:
 
 
 def drive(model: FleetModel, state: FleetState, k: int) -> None:
-    """Vehicles on a trip draw this step's energy; one reaching its reserve is stranded: it
-    stands still, at its reserve, until the trip's scheduled end."""
+    """Vehicles on a trip draw this step's energy, looked up per trip; one reaching its
+    reserve is stranded: it stands still, at its reserve, until the trip's scheduled end."""
     energy, vehicles = state.energy_kwh, model.vehicles
-    energy -= state.drive_kwh[k]
+    state.drive_kwh.fill(0.0)
+    if model.plan.anyone_driving[k]:
+        moving = np.flatnonzero(state.driving & ~state.stranded)
+        kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
+        state.drive_kwh[moving] = kwh
+        energy[moving] -= kwh
+        state.odometer_km[moving] += km
     np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
-    state.odometer_km += state.drive_km[k]
-    driving = model.plan.driving[k]
-    short = driving & (energy < model.stranded_below_kwh)
+    if not model.plan.anyone_driving[k]:
+        return
+    short = state.driving & ~state.stranded & (energy < model.stranded_below_kwh)
     if short.any():
         who = np.flatnonzero(short)
         state.trip_stranded[state.current_trip[who]] = True
         energy[who] = vehicles.reserve_kwh[who]
         state.stranded[who] = True
-        span = model.plan.end_step[state.current_trip[who]] - k - 1
-        offset = np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
-        rest = (k + 1 + offset, np.repeat(who, span))
-        state.drive_kwh[rest] = 0.0
-        state.drive_km[rest] = 0.0
-    if model.anyone_driving[k]:  # only driving lowers a battery
-        np.minimum(state.min_soc, energy / vehicles.capacity_kwh, out=state.min_soc)
+    # only driving lowers a battery
+    np.minimum(state.min_soc, energy / vehicles.capacity_kwh, out=state.min_soc)
 
 
 def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
@@ -619,16 +635,19 @@ def _ports_scarce(model: FleetModel, state: FleetState, ch: NDArray[np.intp]) ->
 
 
 def sample(model: FleetModel, state: FleetState, k: int) -> None:
-    """Every `sample_every` steps within the horizon: SoC, odometer, battery power, state."""
-    if k % model.sample_every or k >= model.plan.horizon_steps:
+    """Within the horizon, every step adds its battery power to its sample's mean (so a
+    coarse series keeps the energy); every `sample_every` steps SoC, odometer and state are
+    taken as they stand."""
+    if k >= model.plan.horizon_steps:
         return
     s = k // model.sample_every
-    driving = model.plan.driving[k]
+    driving = state.driving
+    power_kw = np.where(driving, -state.drive_kwh / model.step_h, state.battery_kw)
+    state.series_power_kw[s] += power_kw * model.sample_weight[s]
+    if k % model.sample_every:
+        return
     state.series_soc[s] = state.energy_kwh / model.vehicles.capacity_kwh
     state.series_odometer_km[s] = state.odometer_km
-    state.series_power_kw[s] = np.where(
-        driving, -state.drive_kwh[k] / model.step_h, state.battery_kw
-    )
     code = np.where(state.place == AWAY_PLACE, AWAY, PARKED).astype(np.int8)
     code[state.waiting] = WAITING
     code[state.plugged >= 0] = PLUGGED
@@ -653,7 +672,6 @@ def skip_idle(model: FleetModel, state: FleetState, k: int) -> int:
     rows = slice(-(-k // every), -(-min(idle_until, plan.horizon_steps) // every))
     state.series_soc[rows] = state.energy_kwh / model.vehicles.capacity_kwh
     state.series_odometer_km[rows] = state.odometer_km
-    state.series_power_kw[rows] = 0.0
     standing = np.where(state.place == AWAY_PLACE, AWAY, PARKED)
     state.series_state[rows] = np.where(state.stranded, STRANDED, standing)
     return idle_until

@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from fleetsim.models import Scenario
 from fleetsim.models.charger import ALL_WEEKDAYS
+from fleetsim.simulation.local_time import LocalClock
 
 SECONDS_PER_DAY = 86_400
 
@@ -41,9 +42,9 @@ def ambient_at_c(scenario: Scenario, t_s: NDArray[np.float64]) -> NDArray[np.flo
 
 def expand_schedule(scenario: Scenario, vehicle_ids: list[str], route_ids: list[str]) -> TripTable:
     """Trip instances of every schedule row on matching days; departures in local time."""
-    start: datetime = scenario.horizon.start
+    clock = LocalClock.of(scenario.horizon)
+    start: datetime = clock.start
     days = scenario.horizon.days
-    start_tod_s = start.hour * 3600 + start.minute * 60 + start.second
     day_index = np.arange(days + 1)  # one more: a start after midnight reaches into day `days`
     weekday = (start.weekday() + day_index) % 7
     vehicle_pos = {v: i for i, v in enumerate(vehicle_ids)}
@@ -61,8 +62,8 @@ def expand_schedule(scenario: Scenario, vehicle_ids: list[str], route_ids: list[
             wanted = [ALL_WEEKDAYS.index(w) for w in trip.weekdays]
             on_day = np.isin(weekday, wanted)
         tod_s = trip.departure.hour * 3600 + trip.departure.minute * 60 + trip.departure.second
-        day_s = day_index[on_day] * SECONDS_PER_DAY + tod_s - start_tod_s
-        dep = day_s[(day_s >= 0) & (day_s < limit_s)].astype(np.float64)
+        day_s = clock.elapsed_s(day_index[on_day], tod_s)
+        dep = day_s[(day_s >= 0) & (day_s < limit_s)]
         vehicles.append(np.full(dep.shape, vehicle_pos[trip.vehicle_id], dtype=np.intp))
         routes.append(np.full(dep.shape, route_pos[trip.route_id], dtype=np.intp))
         departures.append(dep)

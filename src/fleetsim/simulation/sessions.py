@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from fleetsim.models import FleetVehicle, ResolvedRequest
 from fleetsim.models.scenario import ChargingSession, session_vehicle_ids
+from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.schedule import horizon_seconds
 
 
@@ -102,7 +103,7 @@ def plan_sessions(
     """The scenario's sessions on the step grid; those wholly outside the horizon are left
     out with a warning."""
     scenario = resolved.scenario
-    start, step_s = scenario.horizon.start, scenario.step_s
+    start, step_s = LocalClock.of(scenario.horizon).start_utc, scenario.step_s
     end_s = horizon_seconds(scenario)
     vehicle_pos = {v: i for i, v in enumerate(vehicle_ids)}
     site_pos = {s: i for i, s in enumerate(site_ids)}

@@ -3,7 +3,7 @@ demand charges on each site's peak."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import partial
 
 import numpy as np
@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 
 from fleetsim.models import ChargerSpec, SiteSpec, Tariff
 from fleetsim.models.charger import ALL_WEEKDAYS
+from fleetsim.simulation.local_time import LocalClock
 
 
 @dataclass(frozen=True)
@@ -30,12 +31,12 @@ def _minute(t: time) -> int:
 
 
 def tariff_prices(
-    tariff: Tariff, start: datetime, step_s: int, n_steps: int
+    tariff: Tariff, clock: LocalClock, step_s: int, n_steps: int
 ) -> NDArray[np.float64]:
     """Price of `tariff` at each step's start, in local time; first matching window wins."""
-    t_s = np.arange(n_steps) * step_s + (start.hour * 3600 + start.minute * 60 + start.second)
+    t_s = clock.wall_s(np.arange(n_steps) * step_s)
     minute = (t_s // 60) % 1440
-    weekday = (start.weekday() + t_s // 86_400) % 7
+    weekday = (clock.start.weekday() + t_s // 86_400) % 7
     price = np.full(n_steps, tariff.default_price_per_kwh)
     for window in reversed(tariff.windows):
         begin, end = _minute(window.start), _minute(window.end) or 1440
@@ -53,7 +54,7 @@ def charger_price_rows(
     chargers: list[ChargerSpec],
     sites: dict[str, SiteSpec],
     tariffs: dict[str, Tariff],
-    start: datetime,
+    clock: LocalClock,
     step_s: int,
     n_steps: int,
 ) -> tuple[PriceTable, NDArray[np.intp], list[str]]:
@@ -77,7 +78,7 @@ def charger_price_rows(
             flat = partial(np.full, n_steps, charger.price_per_kwh)
             charger_row[i] = row_of(f"flat:{charger.id}", flat)
         elif tariff_id is not None:
-            prices = partial(tariff_prices, tariffs[tariff_id], start, step_s, n_steps)
+            prices = partial(tariff_prices, tariffs[tariff_id], clock, step_s, n_steps)
             charger_row[i] = row_of(tariff_id, prices)
         else:
             warnings.append(f"charger {charger.id} has no price or tariff: its energy costs 0")
@@ -110,7 +111,7 @@ class DemandCharges:
 
 def demand_charges(
     load_kw: NDArray[np.float64],
-    start: datetime,
+    clock: LocalClock,
     step_s: int,
     horizon_days: int,
     charge_per_kw: NDArray[np.float64],
@@ -121,6 +122,7 @@ def demand_charges(
     n_steps, n_sites = load_kw.shape
     if n_steps == 0 or n_sites == 0:
         return DemandCharges(np.zeros(n_sites), np.zeros(n_sites))
+    start = clock.start
     end_s = n_steps * step_s
     start_tod_s = start.hour * 3600 + start.minute * 60 + start.second
     first_s = -start_tod_s % DEMAND_INTERVAL_S
@@ -134,13 +136,14 @@ def demand_charges(
         [np.interp(bounds, step_times, cumulative_kwh[:, s]) for s in range(n_sites)]
     )
     average_kw = np.diff(at_bounds, axis=0) / (DEMAND_INTERVAL_S / 3600.0)
-    day = ((start_tod_s + bounds[:-1]) // 86_400).astype(np.intp)
+    # Local quarter hours are quarter hours of elapsed time too: offsets change by quarters.
+    day = (clock.wall_s(bounds[:-1]) // 86_400).astype(np.intp)
     first_day = start.date()
     months = [(first_day + timedelta(days=d)).replace(day=1) for d in range(int(day[-1]) + 1)]
     month_of_interval = np.array([m.toordinal() for m in months])[day]
     keys, first_interval = np.unique(month_of_interval, return_index=True)
     peak_per_month = np.maximum.reduceat(average_kw, first_interval, axis=0)
-    horizon_end = start + timedelta(days=horizon_days)
+    horizon_end = clock.moments([float(horizon_days * 86_400)])[0]
     share = np.array([_month_share(date.fromordinal(int(m)), start, horizon_end) for m in keys])
     return DemandCharges(
         peak_15min_kw=peak_per_month.max(axis=0),
@@ -152,5 +155,7 @@ def _month_share(month: date, start: datetime, end: datetime) -> float:
     """The share of the calendar `month` (local time) that [start, end) covers."""
     month_start = datetime(month.year, month.month, 1, tzinfo=start.tzinfo)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
-    covered = min(end, next_month) - max(start, month_start)
+    # In UTC: aware datetimes of one zone subtract as wall times, an hour off across DST.
+    month_start, next_month = month_start.astimezone(UTC), next_month.astimezone(UTC)
+    covered = min(end, next_month) - max(start.astimezone(UTC), month_start)
     return max(covered.total_seconds(), 0.0) / (next_month - month_start).total_seconds()

@@ -1,4 +1,5 @@
-"""Every trip of the horizon placed on the step grid, with its energy drawn step by step."""
+"""Every trip of the horizon placed on the step grid; its energy per step is looked up as the
+run reaches it, never laid out as a [step, vehicle] matrix."""
 
 from dataclasses import dataclass
 
@@ -13,10 +14,9 @@ from fleetsim.simulation.vehicles import VehicleArrays
 
 @dataclass(frozen=True)
 class TripPlan:
-    """Trips sorted by (vehicle, departure) and the dense [step, vehicle] driving matrices.
-
-    `drive_kwh[k, v]` is the battery energy vehicle v uses in step k (negative where regen
-    wins), `drive_km` the distance; trips own every step they overlap.
+    """Trips sorted by (vehicle, departure) on the step grid; a trip owns every step it
+    overlaps, and `step_energy` gives what it draws in one of them. Memory grows with trips
+    and steps, never with vehicles x steps.
     """
 
     trips: TripTable
@@ -29,9 +29,10 @@ class TripPlan:
     """The first step after the trip, when its vehicle is parked again."""
     n_steps: int
     horizon_steps: int
-    drive_kwh: NDArray[np.float64]
-    drive_km: NDArray[np.float64]
-    driving: NDArray[np.bool_]
+    phase_s: NDArray[np.float64]
+    """Per trip, seconds from the start of its first step to its departure."""
+    anyone_driving: NDArray[np.bool_]
+    """Per step: some trip holds it."""
     next_departure_step: NDArray[np.intp]
     """Per trip, the first step of its vehicle's next trip (n_steps if none)."""
     first_departure_step: NDArray[np.intp]
@@ -40,6 +41,21 @@ class TripPlan:
     """Per step k (0..n_steps), the first step from k on in which a trip departs, drives or
     arrives (n_steps if none): between such steps only charging changes a vehicle."""
     warnings: list[str]
+
+    def step_energy(
+        self, trips: NDArray[np.intp], step: int, step_s: int
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Battery kWh (negative where regen wins) and km of `trips` in `step`, which each
+        of them holds: its 1 Hz profile between the step's boundaries in trip time."""
+        t_from = (step - self.first_step[trips]) * float(step_s) - self.phase_s[trips]
+        combo, energy = self.combo[trips], self.energy
+        kwh = energy.at(energy.cum_kwh, combo, t_from + step_s) - energy.at(
+            energy.cum_kwh, combo, t_from
+        )
+        km = energy.at(energy.cum_km, combo, t_from + step_s) - energy.at(
+            energy.cum_km, combo, t_from
+        )
+        return kwh, km
 
     def departing(self, step: int) -> NDArray[np.intp]:
         """Trips that start in `step`."""
@@ -86,22 +102,11 @@ def plan_trips(
         warnings.append("some trips end after the horizon: the run continues until they arrive")
 
     n_vehicles, n_trips = len(vehicle_ids), len(trips)
-    spans = end - first
-    trip_of_row = np.repeat(np.arange(n_trips), spans)
-    j = np.arange(len(trip_of_row)) - np.repeat(np.cumsum(spans) - spans, spans)
-    # Trip time at each step boundary it spans: a trip starts `phase` into its first step.
-    phase = departure_s - first * float(step_s)
-    t_from = j * float(step_s) - phase[trip_of_row]
-    rows, cols = first[trip_of_row] + j, trips.vehicle[trip_of_row]
-    row_combo = combo[trip_of_row]
-    drive_kwh = np.zeros((n_steps, n_vehicles))
-    drive_km = np.zeros((n_steps, n_vehicles))
-    driving = np.zeros((n_steps, n_vehicles), dtype=bool)
-    for values, matrix in ((energy.cum_kwh, drive_kwh), (energy.cum_km, drive_km)):
-        matrix[rows, cols] = energy.at(values, row_combo, t_from + step_s) - energy.at(
-            values, row_combo, t_from
-        )
-    driving[rows, cols] = True
+    # Steps some trip holds: +1 where a trip starts, -1 after it, summed along the steps.
+    held = np.zeros(n_steps + 1, dtype=np.int64)
+    np.add.at(held, first, 1)
+    np.add.at(held, end, -1)
+    anyone_driving = np.cumsum(held[:n_steps]) > 0
 
     same_vehicle_next = np.zeros(n_trips, dtype=bool)
     same_vehicle_next[:-1] = trips.vehicle[1:] == trips.vehicle[:-1]
@@ -112,7 +117,7 @@ def plan_trips(
     by_arrival = np.argsort(end, kind="stable")
     every_step = np.arange(n_steps + 1)
     busy = np.zeros(n_steps + 1, dtype=bool)
-    busy[:n_steps] = driving.any(axis=1)
+    busy[:n_steps] = anyone_driving
     busy[first] = busy[end] = busy[n_steps] = True
     next_busy = np.minimum.accumulate(np.where(busy, every_step, n_steps)[::-1])[::-1]
     return TripPlan(
@@ -125,9 +130,8 @@ def plan_trips(
         end_step=end,
         n_steps=n_steps,
         horizon_steps=horizon_steps,
-        drive_kwh=drive_kwh,
-        drive_km=drive_km,
-        driving=driving,
+        phase_s=departure_s - first * float(step_s),
+        anyone_driving=anyone_driving,
         next_departure_step=np.where(same_vehicle_next, np.roll(first, -1), n_steps),
         first_departure_step=first_departure,
         next_busy_step=next_busy,

@@ -90,9 +90,9 @@ async def test_a_worker_that_dies_mid_run_is_reported_and_replaced(
 ) -> None:
     await processes.simulate(resolved(scenario="smoke"))  # the worker is up
     (worker,) = processes._all
-    # Eight weeks: still running when the kill comes, however fast the machine.
-    long_run = resolved(scenario="default", set={"horizon.days": 56})
-    run = asyncio.create_task(processes.simulate(long_run))
+    # Four weeks of the default fleet: still running when the worker is killed.
+    month = {"start": "2026-03-02T00:00:00+01:00", "days": 28}
+    run = asyncio.create_task(processes.simulate(resolved(scenario="default", horizon=month)))
     await asyncio.sleep(0.3)
     os.kill(worker.process.pid or 0, signal.SIGKILL)
 

@@ -97,16 +97,22 @@ def test_drive_draws_energy_and_strands_below_the_reserve(make: Make) -> None:
     request = make([van("a", soc=0.12)], [trip], routes=[loop_route(length_m=60_000)], chargers=[])
     model, state = prepared(request)
     depart(model, state, 0)
-    first_kwh = float(state.drive_kwh[0, 0])
+    first_kwh, first_km = model.plan.step_energy(np.array([0]), 0, STEP_S)
     drive(model, state, 0)
-    assert state.energy_kwh[0] == pytest.approx(12.0 - first_kwh)
+    assert first_kwh[0] > 0 and state.drive_kwh.tolist() == [first_kwh[0]]
+    assert state.energy_kwh[0] == pytest.approx(12.0 - first_kwh[0])
+    assert state.odometer_km[0] == pytest.approx(first_km[0])
     k = 1
     while not state.stranded[0]:
         drive(model, state, k)
         k += 1
     assert state.energy_kwh[0] == pytest.approx(10.0)  # its reserve
     assert state.trip_stranded.tolist() == [True]
-    assert not state.drive_kwh[k:, 0].any(), "the rest of the trip is cleared"
+    stranded_km = float(state.odometer_km[0])
+    assert k < model.plan.end_step[0], "stranded before the trip's scheduled end"
+    drive(model, state, k)
+    assert state.drive_kwh.tolist() == [0.0], "a stranded vehicle draws nothing more"
+    assert state.energy_kwh[0] == pytest.approx(10.0) and state.odometer_km[0] == stranded_km
 
 
 @pytest.mark.parametrize(("strategy", "served"), [("greedy", "a"), ("edf", "b")])
@@ -141,7 +147,7 @@ def test_sample_records_each_vehicle_state(make: Make) -> None:
     model, state = prepared(make([van("a"), van("b"), van("c")], sessions=[session(5, 6)]))
     state.waiting[1] = True
     state.plugged[0], state.battery_kw[0] = 0, 20.0
-    model.plan.driving[0, 2] = True
+    state.driving[2] = True
     sample(model, state, 0)
     assert state.series_state[0].tolist() == [CHARGING, WAITING, DRIVING, AWAY]
     assert state.series_power_kw[0, 0] == 20.0
