@@ -19,7 +19,7 @@ def test_ids_and_warnings_from_the_input_are_escaped(stranding: Run) -> None:
     stranded = next(trip for trip in data["trips"] if trip["stranded"])
     stranded["route_id"] = HOSTILE
 
-    page = render_report(CanonicalResult(data), figures_of(stranding.resolved), job_id="j")
+    page = render_report(CanonicalResult.of_data(data), figures_of(stranding.resolved), job_id="j")
 
     assert "<script" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -40,7 +40,10 @@ def test_the_same_result_gives_the_same_page(smoke: Run) -> None:
 
     first = render_report(smoke.result, figures, job_id="j")
 
-    assert render_report(CanonicalResult(dict(smoke.result.data)), figures, job_id="j") == first
+    assert (
+        render_report(CanonicalResult.of_data(dict(smoke.result.data)), figures, job_id="j")
+        == first
+    )
 
 
 def test_stranded_trips_are_tabled_with_where_and_how_short(stranding: Run) -> None:
