@@ -218,7 +218,8 @@ async def test_completing_stores_the_summary_and_headline_kpis(store: JobStore) 
     result = await store.result(job_id)
     assert job is not None and stored is not None and stored.text is not None
     assert result is not None and result.envelope is not None
-    summary = summarise(CanonicalResult.from_json(result.envelope))
+    plain = gzip.decompress(result.envelope) if result.gzipped else result.envelope
+    summary = summarise(CanonicalResult.from_json(plain))
     stored_summary = ResultSummary.model_validate_json(stored.text)
     assert canonical_json_bytes(stored_summary) == canonical_json_bytes(summary)
     assert job.headline_kpis == stored_summary.headline
