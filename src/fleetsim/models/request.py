@@ -11,6 +11,7 @@ from fleetsim.models.scenario import (
     ChargingSession,
     FleetVehicle,
     Horizon,
+    OptimalOptions,
     Strategy,
     Trip,
     Weather,
@@ -74,6 +75,7 @@ class SimulationRequest(Strict):
     )
     weather: Weather | None = None
     strategy: Strategy | None = None
+    optimal: OptimalOptions | None = Field(None, description="the `optimal` strategy's options")
     step_s: int | None = Field(None, ge=10, le=3_600)
     time_series_resolution_s: int | None = Field(None, ge=10, le=86_400)
     max_points: int | None = Field(None, ge=1, le=10_000_000)

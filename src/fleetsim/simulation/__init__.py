@@ -1,14 +1,32 @@
 """The pure fleet simulation core: schedule, energy reuse, charging, strategies, KPIs."""
 
 from fleetsim.models import CanonicalResult, ResolvedRequest
-from fleetsim.models.scenario import session_vehicle_ids
+from fleetsim.models.scenario import Strategy, session_vehicle_ids
+from fleetsim.simulation import fleet
 from fleetsim.simulation.envelope import build_result
-from fleetsim.simulation.fleet import FleetRun, simulate_fleet
+from fleetsim.simulation.fleet import FleetRun
+from fleetsim.simulation.optimal import OptimalPlanner
 
 
 def simulate(resolved: ResolvedRequest) -> CanonicalResult:
-    """Simulate the resolved request and build its result envelope."""
-    return build_result(resolved, simulate_fleet(resolved))
+    """Simulate the resolved request and build its result envelope; a planned strategy's
+    result says what it saved on greedy, which is run on the same input too."""
+    run = simulate_fleet(resolved)
+    if resolved.scenario.strategy != "optimal":
+        return build_result(resolved, run)
+    return build_result(resolved, run, greedy=simulate_fleet(with_strategy(resolved, "greedy")))
+
+
+def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
+    """The fleet run of the scenario's strategy: `optimal` plans ahead, the rest are rules."""
+    planned = resolved.scenario.strategy == "optimal"
+    return fleet.simulate_fleet(resolved, OptimalPlanner(resolved) if planned else None)
+
+
+def with_strategy(resolved: ResolvedRequest, strategy: Strategy) -> ResolvedRequest:
+    """The same input under another strategy."""
+    scenario = resolved.scenario.model_copy(update={"strategy": strategy})
+    return resolved.model_copy(update={"scenario": scenario})
 
 
 def horizon_steps(resolved: ResolvedRequest) -> int:
@@ -44,4 +62,5 @@ __all__ = [
     "simulate",
     "simulate_fleet",
     "vehicle_steps",
+    "with_strategy",
 ]
