@@ -9,18 +9,22 @@ from fleetsim.simulation.optimal import OptimalPlanner
 
 
 def simulate(resolved: ResolvedRequest) -> CanonicalResult:
-    """Simulate the resolved request and build its result envelope; a planned strategy's
-    result says what it saved on greedy, which is run on the same input too."""
-    run = simulate_fleet(resolved)
+    """Simulate the resolved request and build its result envelope; `optimal`'s result says
+    what it saved on greedy, which it runs on the same input first (for the ports)."""
     if resolved.scenario.strategy != "optimal":
-        return build_result(resolved, run)
-    return build_result(resolved, run, greedy=simulate_fleet(with_strategy(resolved, "greedy")))
+        return build_result(resolved, fleet.simulate_fleet(resolved))
+    greedy = fleet.simulate_fleet(with_strategy(resolved, "greedy"))
+    run = fleet.simulate_fleet(resolved, OptimalPlanner(resolved, greedy))
+    return build_result(resolved, run, greedy=greedy)
 
 
 def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
-    """The fleet run of the scenario's strategy: `optimal` plans ahead, the rest are rules."""
-    planned = resolved.scenario.strategy == "optimal"
-    return fleet.simulate_fleet(resolved, OptimalPlanner(resolved) if planned else None)
+    """The fleet run of the scenario's strategy: `optimal` plans ahead (on the ports a greedy
+    run of the same input gives), the rest are rules."""
+    if resolved.scenario.strategy != "optimal":
+        return fleet.simulate_fleet(resolved)
+    greedy = fleet.simulate_fleet(with_strategy(resolved, "greedy"))
+    return fleet.simulate_fleet(resolved, OptimalPlanner(resolved, greedy))
 
 
 def with_strategy(resolved: ResolvedRequest, strategy: Strategy) -> ResolvedRequest:

@@ -22,12 +22,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fleetsim.models import ResolvedRequest
-from fleetsim.simulation.fleet import ON_ROAD, FleetModel, FleetState
+from fleetsim.simulation.fleet import ON_ROAD, FleetModel, FleetRun, FleetState
 from fleetsim.simulation.linear_program import solve
-from fleetsim.simulation.optimal_program import Objective, WindowStays, window_program
-from fleetsim.simulation.stays import Stays, plan_stays
+from fleetsim.simulation.optimal_program import Layout, Objective, WindowStays, window_program
+from fleetsim.simulation.stays import Stays, plan_stays, with_ports_of
 from fleetsim.simulation.strategies import ChargeDemand, ChargingRule, full_power_kw
 from fleetsim.simulation.tariffs import demand_charges, month_share
+
+LEAVE_BELOW_PLAN_KWH = 1e-3
+"""A vehicle counts as charged (and leaves its port) this close below the plan's energy, so
+the solver's rounding never keeps a port it no longer needs."""
+
+
+PLAN_MARGIN_SOC = 0.05
+"""The plan has a vehicle leave with this share of its battery above what its next trips
+need, so that a port taken a step late (the loop hands ports out first come, first served)
+strands nobody."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +75,19 @@ def curve_cuts(resolved: ResolvedRequest, type_ids: list[str]) -> CurveCuts:
 
 
 class OptimalPlanner:
-    """Plans a run's charging window by window; `rule` gives the fleet loop the plan's power."""
+    """Plans a run's charging window by window; `rule` gives the fleet loop the plan's power.
 
-    def __init__(self, resolved: ResolvedRequest) -> None:
+    Each vehicle's charge target follows the plan: in a step the plan has it on a port, the
+    energy it plans for the end of that spell; in any other step, what it holds (so it takes
+    no port, or leaves the one it has); and never less than what its next trips need, which
+    it charges at full power when the plan fell short and its departure comes near.
+    """
+
+    def __init__(self, resolved: ResolvedRequest, ports_from: FleetRun) -> None:
+        """`ports_from`: a run of the same input (greedy's) whose charging events say which
+        port each stay gets, by the port rules every strategy shares."""
         self.resolved = resolved
+        self._ports_from = ports_from
         options = resolved.scenario.optimal
         step_s = resolved.scenario.step_s
         self.window_steps = max(1, options.window_h * 3600 // step_s)
@@ -80,56 +99,96 @@ class OptimalPlanner:
         self._plan_start = 0
         self._planned_kw = np.zeros((0, 0))
         """[vehicle, step of the window]: planned inlet kW."""
+        self._planned_target_kwh = np.zeros((0, 0))
+        """[vehicle, step of the window]: on a port, the energy the plan has it hold at the
+        spell's end; NaN off a port (it takes none, or leaves the one it has)."""
+        self._energy_kwh = np.zeros(0)
+        self._floor_kwh = np.zeros(0)
+        """Per vehicle: what its trips until its next stay need, reserve included."""
         self._hurry = np.zeros(0, dtype=bool)
         """Per vehicle: a vehicle queues for a port where it charges."""
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None:
-        """Note where vehicles queue; plan the next window when it is due."""
-        if self._stays is None:
-            self._stays = plan_stays(
-                model.plan, model.sessions, model.vehicles, model.chargers, model.session_vehicle
-            )
-            self._cuts = curve_cuts(self.resolved, model.index.type_ids)
+        """Plan the next window when it is due; set each present vehicle's charge target and
+        the energy its next trips need; note where vehicles queue."""
+        stays = self._stays or self._set_up(model)
+        if k >= self._next_plan:
+            self._plan(model, state, k, stays)
+            self._next_plan = k + self.advance_steps
+        here = np.flatnonzero((stays.start <= k) & (k < stays.end))
+        vehicle = stays.vehicle[here]
+        floor = model.vehicles.reserve_kwh[vehicle] + stays.trips_after_worst_kwh[here]
+        self._floor_kwh = np.zeros(len(state.energy_kwh))
+        self._floor_kwh[vehicle] = floor
+        planned = self._planned_target_kwh[vehicle, k - self._plan_start]
+        own = np.where(np.isnan(planned), state.energy_kwh[vehicle], planned)
+        state.target_kwh[vehicle] = np.minimum(np.maximum(own, floor), stays.target_kwh[here])
+        self._energy_kwh = state.energy_kwh
         queued = np.bincount(state.place[state.waiting], minlength=len(model.index.site_ids)) > 0
         self._hurry = (state.place >= 0) & queued[np.maximum(state.place, 0)]
-        if k >= self._next_plan:
-            self._plan(model, state, k, self._stays)
-            self._next_plan = k + self.advance_steps
 
     def power_kw(self, demand: ChargeDemand) -> NDArray[np.float64]:
-        """Inlet power: the plan's, or full power while someone queues at the site."""
+        """Inlet power: the plan's, raised to what the next trips need where fewer steps are
+        left before departure than that takes at full power; full power while someone
+        queues at the site."""
         full = full_power_kw(demand)
         column = demand.step - self._plan_start
-        if 0 <= column < self._planned_kw.shape[1]:
-            planned = self._planned_kw[demand.vehicle, column]
-        else:
-            planned = np.zeros(len(demand.vehicle))
-        power: NDArray[np.float64] = np.where(
-            self._hurry[demand.vehicle], full, np.minimum(planned, full)
-        )
+        planned = self._planned_kw[demand.vehicle, column]
+        per_kwh = demand.battery_efficiency * demand.step_h
+        later_kwh = (demand.steps_to_departure - 1) * demand.inlet_kw * per_kwh
+        missing_kwh = self._floor_kwh[demand.vehicle] - self._energy_kwh[demand.vehicle]
+        must = np.maximum(missing_kwh - later_kwh, 0.0) / per_kwh
+        asked = np.minimum(np.maximum(planned, must), full)
+        power: NDArray[np.float64] = np.where(self._hurry[demand.vehicle], full, asked)
         return power
 
+    def _set_up(self, model: FleetModel) -> Stays:
+        """The run's stays with their ports, and the charge curves' cuts."""
+        stays = plan_stays(
+            model.plan, model.sessions, model.vehicles, model.chargers, model.session_vehicle
+        )
+        self._stays = with_ports_of(
+            stays,
+            self._ports_from.events,
+            model.step_s,
+            model.plan.n_steps,
+            model.chargers,
+            model.vehicles,
+        )
+        self._cuts = curve_cuts(self.resolved, model.index.type_ids)
+        return self._stays
+
     def _plan(self, model: FleetModel, state: FleetState, first: int, stays: Stays) -> None:
-        """Solve the window from step `first` and keep its power per vehicle and step."""
+        """Solve the window from step `first`; keep its power and charge targets per vehicle
+        and step."""
         end = min(first + self.window_steps, model.plan.n_steps)
         window, inside = self._window_stays(model, state, stays, first, end)
         n_vehicles = len(model.index.vehicle_ids)
-        planned = np.zeros((n_vehicles, end - first))
+        planned_kw = np.zeros((n_vehicles, end - first))
+        targets = np.full((n_vehicles, end - first), np.nan)
         if len(window.count):
             program, at = window_program(window, self._objective(model, state, first))
-            x = np.maximum(solve(program)[: len(at.x_stay)], 0.0)
-            vehicle = stays.vehicle[inside][at.x_stay]
-            planned[vehicle, at.x_step - first] = x * window.charger_efficiency[at.x_stay]
-        self._plan_start, self._planned_kw = first, planned
+            solution = solve(program)
+            x = np.maximum(solution[: len(at.x_stay)], 0.0)
+            vehicle = stays.vehicle[inside]
+            planned_kw[vehicle[at.x_stay], at.x_step - first] = (
+                x * window.charger_efficiency[at.x_stay]
+            )
+            after_kwh = solution[at.e_at(np.arange(len(x))) + 1] - LEAVE_BELOW_PLAN_KWH
+            targets[vehicle[at.x_stay], at.x_step - first] = spell_end_kwh(window, at, after_kwh)
+        self._plan_start, self._planned_kw, self._planned_target_kwh = first, planned_kw, targets
 
     def _window_stays(
         self, model: FleetModel, state: FleetState, stays: Stays, first: int, end: int
     ) -> tuple[WindowStays, NDArray[np.intp]]:
-        """The stays plugged within [first, end), with what the program needs of each, and
-        their places in `stays`."""
-        start = np.maximum(stays.start, first)
-        stop = np.minimum(stays.end, end)
-        inside = np.flatnonzero(start < stop)
+        """The stays within [first, end), with what the program needs of each, and their
+        places in `stays`."""
+        inside = np.flatnonzero(np.maximum(stays.start, first) < np.minimum(stays.end, end))
+        lo, hi = stays.port_first[inside], stays.port_first[inside + 1]
+        owner = np.repeat(np.arange(len(inside)), hi - lo)
+        steps = stays.port_steps[_ranges(lo, hi)]
+        in_window = (steps >= first) & (steps < end)
+        owner, steps = owner[in_window], steps[in_window]
         vehicles, chargers = model.vehicles, model.chargers
         vehicle, charger = stays.vehicle[inside], stays.charger[inside]
         previous = np.full(len(inside), -1, dtype=np.intp)
@@ -144,17 +203,16 @@ class OptimalPlanner:
         )
         trips_before = np.zeros(len(inside))
         trips_before[previous >= 0] = stays.trips_after_kwh[inside[previous[previous >= 0]]]
-        efficiency = chargers.efficiency[charger]
-        step_s = model.step_s
+        has_port = charger >= 0
+        efficiency = np.where(has_port, chargers.efficiency[charger], 1.0)
         price_rows = model.prices.price[model.price_row[charger]]
         window = WindowStays(
             first_step=first,
             end_step=end,
-            step_s=step_s,
-            start=start[inside],
-            count=stop[inside] - start[inside],
+            step_s=model.step_s,
+            count=np.bincount(owner, minlength=len(inside)).astype(np.intp),
+            x_step=steps,
             site=stays.site[inside],
-            pool=stays.site[inside] * 2 + chargers.is_dc[charger],
             grid_max_kw=stays.inlet_kw[inside] / efficiency,
             charger_efficiency=efficiency,
             stored_per_grid_kwh=efficiency * vehicles.battery_efficiency[vehicle],
@@ -165,7 +223,9 @@ class OptimalPlanner:
             target_kwh=stays.target_kwh[inside],
             departs=stays.end[inside] <= end,
             target_due=stays.target_due[inside],
-            leave_floor_kwh=vehicles.reserve_kwh[vehicle] + stays.trips_after_worst_kwh[inside],
+            leave_floor_kwh=vehicles.reserve_kwh[vehicle]
+            + stays.trips_after_worst_kwh[inside]
+            + PLAN_MARGIN_SOC * vehicles.capacity_kwh[vehicle],
             price=price_rows[:, first:end].reshape(len(inside), end - first),
             cut_intercept_kw=self._cuts.intercept_kw[vehicles.type_of[vehicle]],
             cut_slope_kw=self._cuts.slope_kw[vehicles.type_of[vehicle]],
@@ -231,16 +291,33 @@ class OptimalPlanner:
             floor = demand_charges(
                 done, start, model.step_s, scenario.horizon.days, per_kw
             ).peak_15min_kw
-        chargers = model.chargers
         return Objective(
             by_peak=by_peak,
             demand_charge_per_kw=per_kw * share,
             peak_floor_kw=floor,
-            site_limit_kw=chargers.site_limit_kw,
-            site_ports=np.bincount(
-                chargers.site * 2 + chargers.is_dc,
-                weights=chargers.ports,
-                minlength=2 * len(site_ids),
-            ).astype(np.float64),
+            site_limit_kw=model.chargers.site_limit_kw,
             start_of_day_s=start.hour * 3600 + start.minute * 60 + start.second,
         )
+
+
+def _ranges(lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
+    """lo[0]..hi[0]-1, lo[1]..hi[1]-1, ... as one array."""
+    length = hi - lo
+    offset = np.arange(int(length.sum())) - np.repeat(np.cumsum(length) - length, length)
+    ranges: NDArray[np.intp] = np.repeat(lo, length) + offset
+    return ranges
+
+
+def spell_end_kwh(
+    window: WindowStays, at: Layout, after_kwh: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Per x column, the planned energy at the end of its spell (its run of consecutive steps
+    on the port); `after_kwh` per x column: the energy after its step."""
+    steps = window.x_step
+    new_spell = np.ones(len(steps), dtype=bool)
+    new_spell[1:] = (at.x_stay[1:] != at.x_stay[:-1]) | (steps[1:] != steps[:-1] + 1)
+    spell = np.cumsum(new_spell) - 1
+    at_end = np.zeros(len(steps))
+    at_end[spell] = after_kwh  # each spell's last step writes last
+    ends: NDArray[np.float64] = at_end[spell]
+    return ends

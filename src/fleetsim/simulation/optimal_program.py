@@ -1,12 +1,13 @@
 """The linear program of one planning window of the `optimal` strategy, built as sparse
 blocks of rows over numpy arrays.
 
-Columns: grid power `x` (kW) per stay and plugged step, the battery energy `e` (kWh) at the
-start of each of those steps and after the last, per stay a shortfall below the energy the
-next trips need (`strand`) and below the charge target (`short`), and per site its peak kW.
+Columns: grid power `x` (kW) per stay and step it holds a port in, the battery energy `e`
+(kWh) at the start of each of those steps and after the last (between them it stands), per
+stay a shortfall below the energy the next trips need (`strand`) and below the charge
+target (`short`), and per site its peak kW.
 Rows, each block from its own function: energy balance, the chain from one stay to the
-vehicle's next, departures, the site limit, ports (counted fractionally: x / its maximum),
-the charge curve's cuts, and the peak.
+vehicle's next, departures, the site limit, the charge curve's cuts, and the peak. Ports are
+not in the program: each stay holds the port it was given, for the steps it holds it.
 """
 
 from dataclasses import dataclass
@@ -22,18 +23,16 @@ QUARTER_HOUR_S = 900
 
 @dataclass(frozen=True)
 class WindowStays:
-    """The stays with plugged steps in one window [first_step, end_step); arrays over them."""
+    """The stays within one window [first_step, end_step); arrays over them."""
 
     first_step: int
     end_step: int
     step_s: int
-    start: NDArray[np.intp]
-    """First plugged step in the window."""
     count: NDArray[np.intp]
-    """Plugged steps in the window."""
+    """Steps it holds its port in within the window (0: none)."""
+    x_step: NDArray[np.intp]
+    """Those steps, ascending, stay after stay."""
     site: NDArray[np.intp]
-    pool: NDArray[np.intp]
-    """site * 2 + 1 for a DC charger, + 0 for AC: the ports it competes for."""
     grid_max_kw: NDArray[np.float64]
     """Inlet limit over the charger's efficiency: the most it draws from the grid."""
     charger_efficiency: NDArray[np.float64]
@@ -41,7 +40,8 @@ class WindowStays:
     """Battery kWh per grid kWh: charger times battery efficiency."""
     capacity_kwh: NDArray[np.float64]
     start_kwh: NDArray[np.float64]
-    """Battery energy at the first plugged step, NaN where it follows from `previous`."""
+    """Battery energy on arrival (or at the window's start), NaN where it follows from
+    `previous`."""
     previous: NDArray[np.intp]
     """The same vehicle's stay before it in this window, or -1."""
     trips_before_kwh: NDArray[np.float64]
@@ -72,8 +72,6 @@ class Objective:
     peak_floor_kw: NDArray[np.float64]
     """Per site, the peak the run already reached (15-minute for cost, step for peak)."""
     site_limit_kw: NDArray[np.float64]
-    site_ports: NDArray[np.float64]
-    """Per pool (site * 2 + DC), its ports."""
     start_of_day_s: int
     """Seconds from local midnight to the horizon start (quarter hours are clock ones)."""
 
@@ -114,7 +112,7 @@ def layout(stays: WindowStays, n_sites: int) -> Layout:
     n_x = int(stays.count.sum())
     x_first = np.cumsum(stays.count) - stays.count
     x_stay = np.repeat(np.arange(len(stays.count)), stays.count)
-    x_step = stays.start[x_stay] + np.arange(n_x) - x_first[x_stay]
+    x_step = stays.x_step
     e_first = n_x + np.cumsum(stays.count + 1) - (stays.count + 1)
     n_e = n_x + len(stays.count)
     strand = n_x + n_e
@@ -132,7 +130,6 @@ def window_program(stays: WindowStays, objective: Objective) -> tuple[LinearProg
         stay_chain(stays, at),
         departures(stays, at),
         site_limits(stays, at, objective),
-        port_counts(stays, at, objective),
         charge_curve_cuts(stays, at),
         peaks(stays, at, objective),
     ]
@@ -152,7 +149,7 @@ def window_program(stays: WindowStays, objective: Objective) -> tuple[LinearProg
 
 
 def energy_balance(stays: WindowStays, at: Layout) -> Block:
-    """e[next] - e - (stored per grid kWh) * x * step_h = 0, per plugged step."""
+    """e[next] - e - (stored per grid kWh) * x * step_h = 0, per step on a port."""
     x = np.arange(len(at.x_stay))
     e = at.e_at(x)
     gain = stays.stored_per_grid_kwh[at.x_stay] * stays.step_s / 3600.0
@@ -206,23 +203,6 @@ def site_limits(stays: WindowStays, at: Layout, objective: Objective) -> Block:
     keys, row = np.unique(key, return_inverse=True)
     limit = objective.site_limit_kw[keys // max(stays.end_step - stays.first_step, 1)]
     return _block(row, x, [np.ones(len(x))], np.full(len(keys), -np.inf), limit)
-
-
-def port_counts(stays: WindowStays, at: Layout, objective: Objective) -> Block:
-    """Per site, current and step where more stays are plugged than ports: the fractions of
-    their full power add up to at most the ports (a relaxation; the fleet loop hands out the
-    ports themselves)."""
-    width = stays.end_step - stays.first_step
-    key = stays.pool[at.x_stay] * width + at.x_step - stays.first_step
-    keys, row, count = np.unique(key, return_inverse=True, return_counts=True)
-    ports = objective.site_ports[keys // max(width, 1)]
-    crowded = count > ports
-    x = np.flatnonzero(crowded[row])
-    renumber = np.cumsum(crowded) - 1
-    share = 1.0 / np.maximum(stays.grid_max_kw[at.x_stay[x]], 1e-9)
-    return _block(
-        renumber[row[x]], x, [share], np.full(int(crowded.sum()), -np.inf), ports[crowded]
-    )
 
 
 def charge_curve_cuts(stays: WindowStays, at: Layout) -> Block:

@@ -6,7 +6,7 @@ route ends until its next; a session vehicle stays for each session. Steps as th
 counts them: a stay holds steps `start` .. `end - 1` (it leaves at the start of `end`).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,10 +26,13 @@ class Stays:
     start: NDArray[np.intp]
     end: NDArray[np.intp]
     charger: NDArray[np.intp]
-    """The charger a plan counts on: a session's own, else the site's best its vehicle takes
-    (DC first for vehicles that take DC, as ports are handed out)."""
+    """The charger it holds a port of (`with_ports_of`), or -1 (none)."""
     inlet_kw: NDArray[np.float64]
-    """That charger's rating and the vehicle's AC or DC limit."""
+    """That charger's rating and the vehicle's AC or DC limit (0: no port)."""
+    port_steps: NDArray[np.intp]
+    """The steps each stay holds its port in, ascending, stay after stay: stay s's are
+    `port_steps[port_first[s] : port_first[s + 1]]`."""
+    port_first: NDArray[np.intp]
     arrival_kwh: NDArray[np.float64]
     """Battery energy on arrival where known before the run (sessions, the first stay), else
     NaN: it follows from the vehicle's previous stay and the trips between."""
@@ -94,16 +97,17 @@ def plan_stays(
     reach = (site >= 0) & ((pinned >= 0) | chargers.can_charge_at[np.maximum(site, 0), vehicle])
     keep = np.flatnonzero((end > start) & reach)
     keep = keep[np.lexsort((start[keep], vehicle[keep]))]
-    vehicle, site, pinned = vehicle[keep], site[keep], pinned[keep]
-    charger = np.where(pinned >= 0, pinned, _best_charger(chargers, vehicles, vehicle, site))
+    vehicle = vehicle[keep]
     after_kwh, after_worst = _trips_after(plan, vehicle, trip_before[keep], session_vehicle)
     return Stays(
         vehicle=vehicle,
-        site=site,
+        site=site[keep],
         start=start[keep],
         end=end[keep],
-        charger=charger,
-        inlet_kw=chargers.inlet_limit_kw(charger, vehicle, vehicles),
+        charger=np.full(len(keep), -1, dtype=np.intp),
+        inlet_kw=np.zeros(len(keep)),
+        port_steps=np.zeros(0, dtype=np.intp),
+        port_first=np.zeros(len(keep) + 1, dtype=np.intp),
         arrival_kwh=arrival[keep],
         target_kwh=target[keep],
         target_due=(end[keep] >= n_steps) | session_vehicle[vehicle],
@@ -113,24 +117,58 @@ def plan_stays(
     )
 
 
-def _best_charger(
+def with_ports_of(
+    stays: Stays,
+    events: dict[str, NDArray[np.float64]],
+    step_s: int,
+    n_steps: int,
     chargers: ChargerArrays,
     vehicles: VehicleArrays,
-    vehicle: NDArray[np.intp],
-    site: NDArray[np.intp],
-) -> NDArray[np.intp]:
-    """Per stay, the most powerful charger of its site it would be given first: DC where the
-    vehicle takes DC and the site has DC, else AC."""
-    best = np.full(len(vehicle), -1, dtype=np.intp)
-    pools = ((chargers.ac_order, vehicles.ac_kw > 0), (chargers.dc_order, vehicles.dc_kw > 0))
-    for order, takes in pools:  # DC last: it wins where the vehicle takes it
-        first_of_site = np.full(len(chargers.site_limit_kw), -1, dtype=np.intp)
-        sites, first = np.unique(chargers.site[order], return_index=True)
-        first_of_site[sites] = order[first]  # the pool lists each site's best first
-        candidate = first_of_site[site]
-        usable = takes[vehicle] & (candidate >= 0)
-        best[usable] = candidate[usable]
-    return best
+) -> Stays:
+    """The stays with the ports a run's charging `events` gave them (by the port rules of the
+    strategy that ran): each holds its port while it did in that run and then until the port
+    is next needed or it leaves; one whose target is due when it leaves (a session's, the
+    run's last stay) in as many of the last steps before it leaves in which a port of that
+    charger stands free as fill it from its reserve (the first to finish claims first), so
+    that the window which plans its departure holds them."""
+    vehicle = events["vehicle"].astype(np.intp)
+    charger = events["charger"].astype(np.intp)
+    plug = np.floor(events["plugged_in_s"] / step_s + 1e-9).astype(np.intp)
+    left = np.minimum(np.ceil(events["end_s"] / step_s - 1e-9).astype(np.intp), n_steps)
+    key = stays.vehicle * (n_steps + 1) + stays.start
+    stay = np.searchsorted(key, vehicle * (n_steps + 1) + plug, side="right") - 1
+    safe = np.maximum(stay, 0)
+    ok = (stay >= 0) & (stays.vehicle[safe] == vehicle) & (plug < stays.end[safe])
+    stay, charger, plug, left = stay[ok], charger[ok], plug[ok], left[ok]
+    in_use = np.zeros((len(chargers.ports), n_steps + 1), dtype=np.int64)
+    for c, p, e in zip(charger.tolist(), plug.tolist(), left.tolist(), strict=True):
+        in_use[c, p:e] += 1
+    inlet = np.zeros(len(stays.vehicle))
+    inlet[stay] = chargers.inlet_limit_kw(charger, stays.vehicle[stay], vehicles)
+    stored_per_step_kwh = inlet[stay] * vehicles.battery_efficiency[vehicle] * step_s / 3600.0
+    window_kwh = stays.target_kwh[stay] - vehicles.reserve_kwh[vehicle]
+    enough_steps = np.ceil(window_kwh / np.maximum(stored_per_step_kwh, 1e-9)).astype(np.intp)
+    held: list[NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)] * len(stays.vehicle)
+    for i in np.argsort(left, kind="stable"):
+        c, until = charger[i], stays.end[stay[i]]
+        open_steps = in_use[c, left[i] : until] < chargers.ports[c]
+        if stays.target_due[stay[i]]:  # the last free steps, enough to fill it from reserve
+            open_steps &= np.cumsum(open_steps[::-1])[::-1] <= enough_steps[i]
+        else:  # one spell: until the port is next needed
+            open_steps &= np.cumprod(open_steps).astype(bool)
+        free = left[i] + np.flatnonzero(open_steps)
+        in_use[c, free] += 1
+        held[stay[i]] = np.concatenate([np.arange(plug[i], left[i]), free]).astype(np.intp)
+    port_charger = np.full(len(stays.vehicle), -1, dtype=np.intp)
+    port_charger[stay] = charger
+    counts = np.array([len(h) for h in held], dtype=np.intp)
+    return replace(
+        stays,
+        charger=port_charger,
+        inlet_kw=inlet,
+        port_steps=np.concatenate([np.zeros(0, dtype=np.intp), *held]),
+        port_first=np.concatenate([[0], np.cumsum(counts)]).astype(np.intp),
+    )
 
 
 def _trips_after(
