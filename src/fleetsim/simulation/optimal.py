@@ -28,8 +28,9 @@ from fleetsim.simulation.optimal_program import Layout, Objective, WindowStays, 
 from fleetsim.simulation.stays import Stays, plan_stays, with_ports_of
 from fleetsim.simulation.strategies import ChargeDemand, ChargingRule, full_power_kw
 from fleetsim.simulation.tariffs import demand_charges, month_share
+from fleetsim.simulation.trip_plan import TripPlan
 
-LEAVE_BELOW_PLAN_KWH = 1e-3
+LEAVE_BELOW_PLAN_KWH = 4e-6
 """A vehicle counts as charged (and leaves its port) this close below the plan's energy, so
 the solver's rounding never keeps a port it no longer needs."""
 
@@ -244,26 +245,12 @@ class OptimalPlanner:
         at step `first` tells: a known arrival (a session, the first stay) from `first` on,
         the present energy for a stay already begun, else the present energy less the trips
         still to drive before it."""
-        plan = model.plan
         vehicle = stays.vehicle[inside]
         energy = state.energy_kwh[vehicle]
         known = stays.arrival_kwh[inside]
         known_ahead = ~np.isnan(known) & (stays.start[inside] >= first)
         begun = stays.start[inside] <= first
-        net = plan.energy.net_kwh[plan.combo] if len(plan.combo) else np.zeros(0)
-        driven_to = np.concatenate([[0.0], np.cumsum(net)])
-        """driven_to[i]: net energy of trips 0..i-1 (sorted by vehicle, then departure)."""
-        trip = state.current_trip[vehicle]
-        on_road = (state.place[vehicle] == ON_ROAD) & ~state.stranded[vehicle]
-        safe_trip = np.maximum(trip, 0)
-        used = state.trip_start_kwh[safe_trip] - energy if len(net) else np.zeros(len(vehicle))
-        still_to_drive = np.where(on_road, net[safe_trip] - used, 0.0) if len(net) else used
-        first_trip = np.searchsorted(plan.trips.vehicle, vehicle)
-        driven_now = np.where(
-            trip >= 0, driven_to[safe_trip + 1] - still_to_drive, driven_to[first_trip]
-        )
-        arrival_trip = np.maximum(stays.trip_before[inside], 0)
-        ahead = driven_to[arrival_trip + 1] - driven_now if len(net) else np.zeros(len(vehicle))
+        ahead = _trips_ahead_kwh(model.plan, state, vehicle, stays.trip_before[inside])
         projected = np.clip(energy - ahead, 0.0, model.vehicles.capacity_kwh[vehicle])
         result: NDArray[np.float64] = np.where(
             known_ahead, known, np.where(begun, energy, projected)
@@ -321,3 +308,26 @@ def spell_end_kwh(
     at_end[spell] = after_kwh  # each spell's last step writes last
     ends: NDArray[np.float64] = at_end[spell]
     return ends
+
+
+def _trips_ahead_kwh(
+    plan: TripPlan, state: FleetState, vehicle: NDArray[np.intp], arrival_trip: NDArray[np.intp]
+) -> NDArray[np.float64]:
+    """Net energy each vehicle still drives, from the state's moment, until the end of
+    `arrival_trip` (its trip to a later stay): the rest of the trip it is on (none if
+    stranded: it is recovered) and the trips after it."""
+    if not len(plan.combo):
+        return np.zeros(len(vehicle))
+    net = plan.energy.net_kwh[plan.combo]
+    driven_to = np.concatenate([[0.0], np.cumsum(net)])  # [i]: trips 0..i-1, by vehicle
+    trip = state.current_trip[vehicle]
+    safe_trip = np.maximum(trip, 0)
+    on_road = (state.place[vehicle] == ON_ROAD) & ~state.stranded[vehicle]
+    used = state.trip_start_kwh[safe_trip] - state.energy_kwh[vehicle]
+    still_to_drive = np.where(on_road, net[safe_trip] - used, 0.0)
+    first_trip = np.searchsorted(plan.trips.vehicle, vehicle)
+    driven_now = np.where(
+        trip >= 0, driven_to[safe_trip + 1] - still_to_drive, driven_to[first_trip]
+    )
+    ahead: NDArray[np.float64] = driven_to[np.maximum(arrival_trip, 0) + 1] - driven_now
+    return ahead
