@@ -123,7 +123,11 @@ class OptimalPlanner:
         self._floor_kwh[vehicle] = floor
         planned = self._planned_target_kwh[vehicle, k - self._plan_start]
         own = np.where(np.isnan(planned), state.energy_kwh[vehicle], planned)
-        state.target_kwh[vehicle] = np.minimum(np.maximum(own, floor), stays.target_kwh[here])
+        target = np.minimum(np.maximum(own, floor), stays.target_kwh[here])
+        # A plugged vehicle asked to store more (a new plan) asked that of its charging event.
+        raised = np.maximum(target - state.target_kwh[vehicle], 0.0) * (state.plugged[vehicle] >= 0)
+        state.event_requested_kwh[vehicle] += raised
+        state.target_kwh[vehicle] = target
         self._energy_kwh = state.energy_kwh
         queued = np.bincount(state.place[state.waiting], minlength=len(model.index.site_ids)) > 0
         self._hurry = (state.place >= 0) & queued[np.maximum(state.place, 0)]
@@ -140,7 +144,10 @@ class OptimalPlanner:
         missing_kwh = self._floor_kwh[demand.vehicle] - self._energy_kwh[demand.vehicle]
         must = np.maximum(missing_kwh - later_kwh, 0.0) / per_kwh
         asked = np.minimum(np.maximum(planned, must), full)
-        power: NDArray[np.float64] = np.where(self._hurry[demand.vehicle], full, asked)
+        # Past its target (the plan gave it less than it has) a vehicle asks nothing.
+        power: NDArray[np.float64] = np.maximum(
+            np.where(self._hurry[demand.vehicle], full, asked), 0.0
+        )
         return power
 
     def _set_up(self, model: FleetModel) -> Stays:
