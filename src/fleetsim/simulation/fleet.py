@@ -387,6 +387,10 @@ class Planner(Protocol):
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None: ...
 
+    def charges_from(self, k: int) -> bool:
+        """Its plan charges someone at step `k` or later: no idle stretch to skip."""
+        ...
+
 
 def simulate_fleet(resolved: ResolvedRequest, planner: Planner | None = None) -> FleetRun:
     """Run the fleet over the horizon, under the scenario's strategy or `planner`. Never
@@ -398,7 +402,9 @@ def simulate_fleet(resolved: ResolvedRequest, planner: Planner | None = None) ->
         if planner is not None:
             planner.before_step(model, state, k)
         run_step(model, state, k)
-        k = skip_idle(model, state, k + 1)
+        k += 1
+        if planner is None or not planner.charges_from(k):
+            k = skip_idle(model, state, k)
     return finish(model, state)
 
 

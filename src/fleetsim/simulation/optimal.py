@@ -108,6 +108,7 @@ class OptimalPlanner:
         """Per vehicle: what its trips until its next stay need, reserve included."""
         self._hurry = np.zeros(0, dtype=bool)
         """Per vehicle: a vehicle queues for a port where it charges."""
+        self._last_charging_step = -1
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None:
         """Plan the next window when it is due; set each present vehicle's charge target and
@@ -131,6 +132,11 @@ class OptimalPlanner:
         self._energy_kwh = state.energy_kwh
         queued = np.bincount(state.place[state.waiting], minlength=len(model.index.site_ids)) > 0
         self._hurry = (state.place >= 0) & queued[np.maximum(state.place, 0)]
+
+    def charges_from(self, k: int) -> bool:
+        """The plan charges someone at step `k` or later (a vehicle waiting for its spell on
+        a port neither holds one nor asks for one, so the loop would skip the wait)."""
+        return k <= self._last_charging_step
 
     def power_kw(self, demand: ChargeDemand) -> NDArray[np.float64]:
         """Inlet power: the plan's, raised to what the next trips need where fewer steps are
@@ -185,6 +191,8 @@ class OptimalPlanner:
             after_kwh = solution[at.e_at(np.arange(len(x))) + 1] - LEAVE_BELOW_PLAN_KWH
             targets[vehicle[at.x_stay], at.x_step - first] = spell_end_kwh(window, at, after_kwh)
         self._plan_start, self._planned_kw, self._planned_target_kwh = first, planned_kw, targets
+        charging = np.flatnonzero(planned_kw.any(axis=0))
+        self._last_charging_step = first + int(charging[-1]) if len(charging) else -1
 
     def _window_stays(
         self, model: FleetModel, state: FleetState, stays: Stays, first: int, end: int

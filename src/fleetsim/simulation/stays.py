@@ -17,6 +17,11 @@ from fleetsim.simulation.trip_plan import TripPlan
 from fleetsim.simulation.vehicles import VehicleArrays
 
 
+SPREAD_FACTOR = 4
+"""A stay whose target is due when it leaves claims free port steps enough to fill it from
+its reserve at a quarter of its power: room for a plan to spread its charge."""
+
+
 @dataclass(frozen=True)
 class Stays:
     """Stays in (vehicle, start) order; energies are battery kWh, powers inlet kW."""
@@ -129,8 +134,8 @@ def with_ports_of(
     strategy that ran): each holds its port while it did in that run and then until the port
     is next needed or it leaves; one whose target is due when it leaves (a session's, the
     run's last stay) in as many of the last steps before it leaves in which a port of that
-    charger stands free as fill it from its reserve (the first to finish claims first), so
-    that the window which plans its departure holds them."""
+    charger stands free as fill it from its reserve at a quarter of its power (the first to
+    finish claims first), so that the window which plans its departure holds them."""
     vehicle = events["vehicle"].astype(np.intp)
     charger = events["charger"].astype(np.intp)
     plug = np.floor(events["plugged_in_s"] / step_s + 1e-9).astype(np.intp)
@@ -147,12 +152,14 @@ def with_ports_of(
     inlet[stay] = chargers.inlet_limit_kw(charger, stays.vehicle[stay], vehicles)
     stored_per_step_kwh = inlet[stay] * vehicles.battery_efficiency[vehicle] * step_s / 3600.0
     window_kwh = stays.target_kwh[stay] - vehicles.reserve_kwh[vehicle]
-    enough_steps = np.ceil(window_kwh / np.maximum(stored_per_step_kwh, 1e-9)).astype(np.intp)
+    enough_steps = np.ceil(
+        SPREAD_FACTOR * window_kwh / np.maximum(stored_per_step_kwh, 1e-9)
+    ).astype(np.intp)
     held: list[NDArray[np.intp]] = [np.zeros(0, dtype=np.intp)] * len(stays.vehicle)
     for i in np.argsort(left, kind="stable"):
         c, until = charger[i], stays.end[stay[i]]
         open_steps = in_use[c, left[i] : until] < chargers.ports[c]
-        if stays.target_due[stay[i]]:  # the last free steps, enough to fill it from reserve
+        if stays.target_due[stay[i]]:  # the last free steps, to fill it from reserve slowly
             open_steps &= np.cumsum(open_steps[::-1])[::-1] <= enough_steps[i]
         else:  # one spell: until the port is next needed
             open_steps &= np.cumprod(open_steps).astype(bool)
