@@ -660,6 +660,8 @@ export interface components {
             peak_site_kw: {
                 [key: string]: number;
             };
+            /** @description `optimal` only: its bill and peaks against greedy's on the same input */
+            savings_vs_greedy?: components["schemas"]["SavingsVsGreedy"] | null;
             /**
              * Site Limit Respected
              * @description no site drew above its limit (only `uncontrolled` ignores limits)
@@ -726,6 +728,32 @@ export interface components {
             vehicles: components["schemas"]["VehicleSummary"][];
             /** Warnings */
             warnings: string[];
+        };
+        /**
+         * OptimalOptions
+         * @description The `optimal` strategy's rolling window: a linear program over `window_h` hours, solved
+         *     again every `window_step_h` hours (the plan of the first `window_step_h` hours is kept).
+         */
+        OptimalOptions: {
+            /**
+             * Objective
+             * @description cost: the bill; peak: each site's highest load (kW)
+             * @default cost
+             * @enum {string}
+             */
+            objective?: "cost" | "peak";
+            /**
+             * Window H
+             * @description hours one linear program plans
+             * @default 48
+             */
+            window_h?: number;
+            /**
+             * Window Step H
+             * @description hours between two plans
+             * @default 24
+             */
+            window_step_h?: number;
         };
         /**
          * Problem
@@ -796,6 +824,45 @@ export interface components {
             stops?: number | components["schemas"]["StopSpec"][];
         };
         /**
+         * SavingsVsGreedy
+         * @description What a planned strategy (`optimal`) saved against `greedy` on the same input: greedy's
+         *     bill and peaks beside the differences (greedy less this run; negative: this run is
+         *     higher).
+         */
+        SavingsVsGreedy: {
+            /**
+             * Charging Cost Saved
+             * @description greedy's charging_cost less this run's
+             */
+            charging_cost_saved: number;
+            /**
+             * Greedy Charging Cost
+             * @description greedy's whole bill, kpis.currency
+             */
+            greedy_charging_cost: number;
+            /**
+             * Greedy Energy Unmet Kwh
+             * @description what greedy left short of the targets
+             */
+            greedy_energy_unmet_kwh: number;
+            /**
+             * Greedy Peak Site Kw
+             * @description greedy's highest step load
+             */
+            greedy_peak_site_kw: {
+                [key: string]: number;
+            };
+            /** Greedy Stranded Trips */
+            greedy_stranded_trips: number;
+            /**
+             * Peak Site Kw Saved
+             * @description greedy's peak less this run's
+             */
+            peak_site_kw_saved: {
+                [key: string]: number;
+            };
+        };
+        /**
          * Scenario
          * @description A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`.
          */
@@ -825,6 +892,8 @@ export interface components {
              * @default
              */
             name?: string;
+            /** @description the `optimal` strategy's options */
+            optimal?: components["schemas"]["OptimalOptions"];
             /** Schedule */
             schedule?: components["schemas"]["Trip-Output"][];
             /** Schedule Csv */
@@ -841,7 +910,7 @@ export interface components {
              * @default greedy
              * @enum {string}
              */
-            strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled";
+            strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled" | "optimal";
             /**
              * Time Series Resolution S
              * @default 300
@@ -939,6 +1008,8 @@ export interface components {
             horizon?: components["schemas"]["Horizon"] | null;
             /** Max Points */
             max_points?: number | null;
+            /** @description the `optimal` strategy's options */
+            optimal?: components["schemas"]["OptimalOptions"] | null;
             /**
              * Routes
              * @description routes entries (see GET /v1/config/routes): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
@@ -979,7 +1050,7 @@ export interface components {
             /** Step S */
             step_s?: number | null;
             /** Strategy */
-            strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled") | null;
+            strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled" | "optimal") | null;
             /**
              * Tariffs
              * @description tariffs entries (see GET /v1/config/tariffs): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
