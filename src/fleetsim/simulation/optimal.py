@@ -4,14 +4,17 @@ window, and the fleet loop follows the plan.
 The whole schedule is known (it is a plan), so at the start of each window (`window_h`, every
 `window_step_h`, the scenario's `optimal` options) one program over all sites, from the state
 the run has reached, chooses grid power per vehicle and step: within charger, vehicle and
-charge-curve limits, each site's limit and its ports, so that every vehicle leaves with what
-its next trips need plus its reserve and, after that, with its charge target (both soft, with
-penalties far above any price, so an infeasible fleet still gets the schedule that strands
-least), at the least bill (energy at each step's price plus the demand charge on the
-window's 15-minute peak) or the least peak per site. The fleet loop then runs as for every
-other strategy, so the envelope, KPIs and invariants come from the same code; the power a
-vehicle asks is its planned power, or full power while a vehicle queues at its site (the
-program counts ports fractionally; the loop hands out whole ones, first come first served).
+charge-curve limits and each site's limit, so that every vehicle leaves with what its next
+trips need plus its reserve, and sessions and the run's last stays with their charge target
+(both soft, with penalties far above any price, so an infeasible fleet still gets the
+schedule that strands least), at the least bill (energy at each step's price plus the demand
+charge on the window's 15-minute peak) or the least peak per site.
+
+Ports are decided first, by the port rules every strategy shares: a greedy run of the same
+input hands them out (`stays.with_ports_of`), and the plan charges each stay only in the
+steps it holds its port. The fleet loop then runs as for every other strategy, each
+vehicle's charge target set from the plan, so the envelope, KPIs and invariants come from
+the same code.
 """
 
 import itertools
@@ -106,13 +109,11 @@ class OptimalPlanner:
         self._energy_kwh = np.zeros(0)
         self._floor_kwh = np.zeros(0)
         """Per vehicle: what its trips until its next stay need, reserve included."""
-        self._hurry = np.zeros(0, dtype=bool)
-        """Per vehicle: a vehicle queues for a port where it charges."""
         self._last_charging_step = -1
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None:
         """Plan the next window when it is due; set each present vehicle's charge target and
-        the energy its next trips need; note where vehicles queue."""
+        the energy its next trips need."""
         stays = self._stays or self._set_up(model)
         if k >= self._next_plan:
             self._plan(model, state, k, stays)
@@ -130,8 +131,6 @@ class OptimalPlanner:
         state.event_requested_kwh[vehicle] += raised
         state.target_kwh[vehicle] = target
         self._energy_kwh = state.energy_kwh
-        queued = np.bincount(state.place[state.waiting], minlength=len(model.index.site_ids)) > 0
-        self._hurry = (state.place >= 0) & queued[np.maximum(state.place, 0)]
 
     def charges_from(self, k: int) -> bool:
         """The plan charges someone at step `k` or later (a vehicle waiting for its spell on
@@ -140,8 +139,7 @@ class OptimalPlanner:
 
     def power_kw(self, demand: ChargeDemand) -> NDArray[np.float64]:
         """Inlet power: the plan's, raised to what the next trips need where fewer steps are
-        left before departure than that takes at full power; full power while someone
-        queues at the site."""
+        left before departure than that takes at full power."""
         full = full_power_kw(demand)
         column = demand.step - self._plan_start
         planned = self._planned_kw[demand.vehicle, column]
@@ -149,11 +147,8 @@ class OptimalPlanner:
         later_kwh = (demand.steps_to_departure - 1) * demand.inlet_kw * per_kwh
         missing_kwh = self._floor_kwh[demand.vehicle] - self._energy_kwh[demand.vehicle]
         must = np.maximum(missing_kwh - later_kwh, 0.0) / per_kwh
-        asked = np.minimum(np.maximum(planned, must), full)
         # Past its target (the plan gave it less than it has) a vehicle asks nothing.
-        power: NDArray[np.float64] = np.maximum(
-            np.where(self._hurry[demand.vehicle], full, asked), 0.0
-        )
+        power: NDArray[np.float64] = np.maximum(np.minimum(np.maximum(planned, must), full), 0.0)
         return power
 
     def _set_up(self, model: FleetModel) -> Stays:

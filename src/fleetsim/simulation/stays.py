@@ -16,7 +16,6 @@ from fleetsim.simulation.sessions import SessionPlan
 from fleetsim.simulation.trip_plan import TripPlan
 from fleetsim.simulation.vehicles import VehicleArrays
 
-
 SPREAD_FACTOR = 4
 """A stay whose target is due when it leaves claims free port steps enough to fill it from
 its reserve at a quarter of its power: room for a plan to spread its charge."""
