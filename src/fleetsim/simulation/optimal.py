@@ -25,7 +25,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from fleetsim.models import ResolvedRequest
-from fleetsim.simulation.fleet import ON_ROAD, FleetModel, FleetRun, FleetState
+from fleetsim.simulation.fleet import (
+    FULL_TOLERANCE_KWH,
+    ON_ROAD,
+    FleetModel,
+    FleetRun,
+    FleetState,
+)
 from fleetsim.simulation.linear_program import solve
 from fleetsim.simulation.optimal_program import Layout, Objective, WindowStays, window_program
 from fleetsim.simulation.stays import Stays, plan_stays, with_ports_of
@@ -126,9 +132,16 @@ class OptimalPlanner:
         planned = self._planned_target_kwh[vehicle, k - self._plan_start]
         own = np.where(np.isnan(planned), state.energy_kwh[vehicle], planned)
         target = np.minimum(np.maximum(own, floor), stays.target_kwh[here])
+        plugged = state.plugged[vehicle] >= 0
         # A plugged vehicle asked to store more (a new plan) asked that of its charging event.
-        raised = np.maximum(target - state.target_kwh[vehicle], 0.0) * (state.plugged[vehicle] >= 0)
-        state.event_requested_kwh[vehicle] += raised
+        state.event_requested_kwh[vehicle] += (
+            np.maximum(target - state.target_kwh[vehicle], 0) * plugged
+        )
+        # One that starts wanting a port joins the queue now: it waited for its plan, not a port.
+        energy = state.energy_kwh[vehicle]
+        wanted = state.target_kwh[vehicle] > energy + FULL_TOLERANCE_KWH
+        wants = target > energy + FULL_TOLERANCE_KWH
+        state.arrival_step[vehicle[wants & ~wanted & ~plugged]] = k
         state.target_kwh[vehicle] = target
         self._energy_kwh = state.energy_kwh
 
