@@ -218,3 +218,8 @@ def test_optimal_costs_no_more_than_any_heuristic(request: ResolvedRequest) -> N
         extra = (optimal_stored - other_stored) * DEAREST_PER_STORED_KWH
         bound = other.charging_cost * (1 + COST_TOLERANCE) + extra + 1e-6
         assert optimal.charging_cost <= bound, f"{strategy} is cheaper"
+
+
+def test_a_window_step_longer_than_the_window_is_refused() -> None:
+    with pytest.raises(ValueError, match="window_step_h must not exceed window_h"):
+        OptimalOptions(window_h=24, window_step_h=48)
