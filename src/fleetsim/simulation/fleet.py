@@ -528,13 +528,15 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
         if model.rule.queue_by_departure:
             keys.append(state.next_departure[queue])
         queue = queue[np.lexsort((*keys, state.place[queue]))]
-        if model.sessions.pins_chargers:
+        # Sessions may name their charger; a planned strategy names each vehicle's (`optimal`).
+        pins = model.sessions.pins_chargers or bool((state.pinned_charger >= 0).any())
+        if pins:
             free -= _plug_pinned(model, state, queue, free, k)
         pools = (
             (chargers.dc_order, model.takes_dc),
             (chargers.ac_order, model.takes_ac),
         )
-        if model.sessions.pins_chargers:
+        if pins:
             queue = queue[state.pinned_charger[queue] < 0]
         for pool_order, takes in pools:
             line = queue[takes[queue] & (plugged[queue] < 0)]

@@ -87,10 +87,12 @@ def curve_cuts(resolved: ResolvedRequest, type_ids: list[str]) -> CurveCuts:
 class OptimalPlanner:
     """Plans a run's charging window by window; `rule` gives the fleet loop the plan's power.
 
-    Each vehicle's charge target follows the plan: in a step the plan has it on a port, the
-    energy it plans for the end of that spell; in any other step, what it holds (so it takes
-    no port, or leaves the one it has); and never less than what its next trips need, which
-    it charges at full power when the plan fell short and its departure comes near.
+    Each vehicle follows the plan. In a step the plan has it on a port (a spell), it may take
+    only the plan's charger and its charge target is what it holds plus what the plan still
+    stores in that spell, so it leaves the port when the spell ends even if it came with
+    less than planned. Off its spells its target is what it holds (it takes no port, or
+    leaves the one it has), unless that is less than its next trips need: then it queues for
+    any port and charges at full power up to that (the plan fell short; a fallback).
     """
 
     def __init__(self, resolved: ResolvedRequest, ports_from: FleetRun) -> None:
@@ -109,41 +111,76 @@ class OptimalPlanner:
         self._plan_start = 0
         self._planned_kw = np.zeros((0, 0))
         """[vehicle, step of the window]: planned inlet kW."""
-        self._planned_target_kwh = np.zeros((0, 0))
-        """[vehicle, step of the window]: on a port, the energy the plan has it hold at the
-        spell's end; NaN off a port (it takes none, or leaves the one it has)."""
+        self._planned_rest_kwh = np.zeros((0, 0))
+        """[vehicle, step of the window]: on a port, the energy the plan still stores in it
+        from this step to the end of the spell; NaN off a port."""
         self._energy_kwh = np.zeros(0)
         self._floor_kwh = np.zeros(0)
         """Per vehicle: what its trips until its next stay need, reserve included."""
         self._last_charging_step = -1
+        self._off_plan = np.zeros(0, dtype=bool)
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None:
         """Plan the next window when it is due; set each present vehicle's charge target and
-        the energy its next trips need."""
+        charger from the plan."""
         stays = self._stays or self._set_up(model)
         if k >= self._next_plan:
             self._plan(model, state, k, stays)
             self._next_plan = k + self.advance_steps
         here = np.flatnonzero((stays.start <= k) & (k < stays.end))
         vehicle = stays.vehicle[here]
-        floor = model.vehicles.reserve_kwh[vehicle] + stays.trips_after_worst_kwh[here]
+        rest = self._planned_rest_kwh[vehicle, k - self._plan_start]
+        in_spell = np.isfinite(rest)
         self._floor_kwh = np.zeros(len(state.energy_kwh))
-        self._floor_kwh[vehicle] = floor
-        planned = self._planned_target_kwh[vehicle, k - self._plan_start]
-        own = np.where(np.isnan(planned), state.energy_kwh[vehicle], planned)
-        target = np.minimum(np.maximum(own, floor), stays.target_kwh[here])
+        self._floor_kwh[vehicle] = (
+            model.vehicles.reserve_kwh[vehicle] + stays.trips_after_worst_kwh[here]
+        )
+        self._off_plan = np.zeros(len(state.energy_kwh), dtype=bool)
+        self._off_plan[vehicle] = ~in_spell
+        self._energy_kwh = state.energy_kwh
+        self._set_targets(state, vehicle, rest, stays.target_kwh[here], k)
+        self._pin_to_plan(model, state, vehicle, stays.charger[here], in_spell)
+
+    def _set_targets(
+        self,
+        state: FleetState,
+        vehicle: NDArray[np.intp],
+        rest_kwh: NDArray[np.float64],
+        own_target_kwh: NDArray[np.float64],
+        k: int,
+    ) -> None:
+        """In a spell: what it holds plus what the plan still stores; off one: what it holds,
+        or what its next trips need if that is more; never above its own target."""
+        energy = state.energy_kwh[vehicle]
+        in_spell = np.isfinite(rest_kwh)
+        planned = energy + np.nan_to_num(rest_kwh - LEAVE_BELOW_PLAN_KWH, nan=0.0)
+        needed = np.maximum(energy, self._floor_kwh[vehicle])
+        target = np.minimum(np.where(in_spell, planned, needed), own_target_kwh)
         plugged = state.plugged[vehicle] >= 0
         # A plugged vehicle asked to store more (a new plan) asked that of its charging event.
-        state.event_requested_kwh[vehicle] += (
-            np.maximum(target - state.target_kwh[vehicle], 0) * plugged
-        )
+        raised_kwh = np.maximum(target - state.target_kwh[vehicle], 0.0)
+        state.event_requested_kwh[vehicle] += raised_kwh * plugged
         # One that starts wanting a port joins the queue now: it waited for its plan, not a port.
-        energy = state.energy_kwh[vehicle]
         wanted = state.target_kwh[vehicle] > energy + FULL_TOLERANCE_KWH
         wants = target > energy + FULL_TOLERANCE_KWH
         state.arrival_step[vehicle[wants & ~wanted & ~plugged]] = k
         state.target_kwh[vehicle] = target
-        self._energy_kwh = state.energy_kwh
+
+    def _pin_to_plan(
+        self,
+        model: FleetModel,
+        state: FleetState,
+        vehicle: NDArray[np.intp],
+        charger: NDArray[np.intp],
+        in_spell: NDArray[np.bool_],
+    ) -> None:
+        """In a spell a vehicle may take only its plan's charger (whose port the plan keeps
+        free for it); off one, only its session's own charger, if it names one."""
+        session = state.current_session[vehicle]
+        own = np.full(len(vehicle), -1, dtype=np.intp)
+        if len(model.sessions.charger):
+            own = np.where(session >= 0, model.sessions.charger[np.maximum(session, 0)], -1)
+        state.pinned_charger[vehicle] = np.where(in_spell, charger, own)
 
     def charges_from(self, k: int) -> bool:
         """The plan charges someone at step `k` or later (a vehicle waiting for its spell on
@@ -151,17 +188,18 @@ class OptimalPlanner:
         return k <= self._last_charging_step
 
     def power_kw(self, demand: ChargeDemand) -> NDArray[np.float64]:
-        """Inlet power: the plan's, raised to what the next trips need where fewer steps are
-        left before departure than that takes at full power."""
+        """Inlet power: the plan's; full power for a vehicle off its spells holding less than
+        its next trips need."""
         full = full_power_kw(demand)
         column = demand.step - self._plan_start
         planned = self._planned_kw[demand.vehicle, column]
-        per_kwh = demand.battery_efficiency * demand.step_h
-        later_kwh = (demand.steps_to_departure - 1) * demand.inlet_kw * per_kwh
-        missing_kwh = self._floor_kwh[demand.vehicle] - self._energy_kwh[demand.vehicle]
-        must = np.maximum(missing_kwh - later_kwh, 0.0) / per_kwh
+        short = self._off_plan[demand.vehicle] & (
+            self._energy_kwh[demand.vehicle] < self._floor_kwh[demand.vehicle]
+        )
         # Past its target (the plan gave it less than it has) a vehicle asks nothing.
-        power: NDArray[np.float64] = np.maximum(np.minimum(np.maximum(planned, must), full), 0.0)
+        power: NDArray[np.float64] = np.maximum(
+            np.where(short, full, np.minimum(planned, full)), 0.0
+        )
         return power
 
     def _set_up(self, model: FleetModel) -> Stays:
@@ -196,9 +234,9 @@ class OptimalPlanner:
             planned_kw[vehicle[at.x_stay], at.x_step - first] = (
                 x * window.charger_efficiency[at.x_stay]
             )
-            after_kwh = solution[at.e_at(np.arange(len(x))) + 1] - LEAVE_BELOW_PLAN_KWH
-            targets[vehicle[at.x_stay], at.x_step - first] = spell_end_kwh(window, at, after_kwh)
-        self._plan_start, self._planned_kw, self._planned_target_kwh = first, planned_kw, targets
+            stored_kwh = x * window.stored_per_grid_kwh[at.x_stay] * model.step_h
+            targets[vehicle[at.x_stay], at.x_step - first] = spell_rest_kwh(window, at, stored_kwh)
+        self._plan_start, self._planned_kw, self._planned_rest_kwh = first, planned_kw, targets
         charging = np.flatnonzero(planned_kw.any(axis=0))
         self._last_charging_step = first + int(charging[-1]) if len(charging) else -1
 
@@ -318,19 +356,19 @@ def _ranges(lo: NDArray[np.intp], hi: NDArray[np.intp]) -> NDArray[np.intp]:
     return ranges
 
 
-def spell_end_kwh(
-    window: WindowStays, at: Layout, after_kwh: NDArray[np.float64]
+def spell_rest_kwh(
+    window: WindowStays, at: Layout, stored_kwh: NDArray[np.float64]
 ) -> NDArray[np.float64]:
-    """Per x column, the planned energy at the end of its spell (its run of consecutive steps
-    on the port); `after_kwh` per x column: the energy after its step."""
+    """Per x column, the energy the plan stores from its step to the end of its spell."""
     steps = window.x_step
     new_spell = np.ones(len(steps), dtype=bool)
     new_spell[1:] = (at.x_stay[1:] != at.x_stay[:-1]) | (steps[1:] != steps[:-1] + 1)
     spell = np.cumsum(new_spell) - 1
-    at_end = np.zeros(len(steps))
-    at_end[spell] = after_kwh  # each spell's last step writes last
-    ends: NDArray[np.float64] = at_end[spell]
-    return ends
+    total = np.bincount(spell, weights=stored_kwh, minlength=int(spell.max(initial=-1)) + 1)
+    before = np.cumsum(stored_kwh) - stored_kwh
+    spell_start = np.flatnonzero(new_spell)
+    rest: NDArray[np.float64] = total[spell] - (before - before[spell_start][spell])
+    return rest
 
 
 def _trips_ahead_kwh(
