@@ -141,9 +141,9 @@ def night_tariff() -> Tariff:
 
 
 @st.composite
-def small_fleets(draw: st.DrawFn) -> ResolvedRequest:
+def small_fleets(draw: st.DrawFn, ports_short: bool = False) -> ResolvedRequest:
     """One day (within one 48 h window) of 1-4 vans with 0-3 trips each and 0-2 sessions, a
-    port each, a site limit or none."""
+    port each (or, `ports_short`, one or two for all), a site limit or none."""
     n = draw(st.integers(1, 4))
     battery = draw(st.sampled_from([40.0, 80.0]))
     spec = vehicle(
@@ -174,7 +174,7 @@ def small_fleets(draw: st.DrawFn) -> ResolvedRequest:
         for arrive in draw(st.lists(st.sampled_from([1.0, 8.0, 17.0]), max_size=2))
     ]
     plug = charger(
-        ports=n + len(sessions),
+        ports=draw(st.integers(1, 2)) if ports_short else n + len(sessions),
         tariff="tou",
         price_per_kwh=None,
         efficiency=draw(st.sampled_from([0.95, 1.0])),
@@ -223,3 +223,14 @@ def test_optimal_costs_no_more_than_any_heuristic(request: ResolvedRequest) -> N
 def test_a_window_step_longer_than_the_window_is_refused() -> None:
     with pytest.raises(ValueError, match="window_step_h must not exceed window_h"):
         OptimalOptions(window_h=24, window_step_h=48)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_fleets(ports_short=True))
+def test_optimal_strands_nothing_greedy_serves_on_scarce_ports(request: ResolvedRequest) -> None:
+    # The plan counts on greedy's ports; the loop hands them out first come, first served.
+    optimal_run = simulate_fleet(request)
+    check_invariants(optimal_run)
+    greedy_run = simulate_fleet(with_strategy(request, "greedy"))
+    if not greedy_run.trip_stranded.any():
+        assert not optimal_run.trip_stranded.any()
