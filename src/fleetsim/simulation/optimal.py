@@ -119,6 +119,9 @@ class OptimalPlanner:
         """Per vehicle: what its trips until its next stay need, reserve included."""
         self._last_charging_step = -1
         self._off_plan = np.zeros(0, dtype=bool)
+        self._place = np.zeros(0, dtype=np.intp)
+        self._headroom_kw = np.zeros((0, 0))
+        """[site, step of the window]: the plan's peak less its planned load, grid kW."""
 
     def before_step(self, model: FleetModel, state: FleetState, k: int) -> None:
         """Plan the next window when it is due; set each present vehicle's charge target and
@@ -138,6 +141,7 @@ class OptimalPlanner:
         self._off_plan = np.zeros(len(state.energy_kwh), dtype=bool)
         self._off_plan[vehicle] = ~in_spell
         self._energy_kwh = state.energy_kwh
+        self._place = state.place
         self._set_targets(state, vehicle, rest, stays.target_kwh[here], k)
         self._pin_to_plan(model, state, vehicle, stays.charger[here], in_spell)
 
@@ -196,9 +200,21 @@ class OptimalPlanner:
         short = self._off_plan[demand.vehicle] & (
             self._energy_kwh[demand.vehicle] < self._floor_kwh[demand.vehicle]
         )
+        fallback = np.zeros(len(demand.vehicle))
+        if short.any():
+            # Short vehicles share what the plan leaves below its own peak at their site.
+            site = self._place[demand.vehicle]
+            per_site = np.bincount(site[short], minlength=len(self._headroom_kw))
+            share = self._headroom_kw[site, column] / np.maximum(per_site[site], 1)
+            # ... and never less than departure leaves no other step for (at full power).
+            per_step_kwh = demand.battery_efficiency * demand.step_h
+            later_kwh = (demand.steps_to_departure - 1) * demand.inlet_kw * per_step_kwh
+            missing_kwh = self._floor_kwh[demand.vehicle] - self._energy_kwh[demand.vehicle]
+            must = np.maximum(missing_kwh - later_kwh, 0.0) / per_step_kwh
+            fallback = np.minimum(full, np.maximum(share, must))
         # Past its target (the plan gave it less than it has) a vehicle asks nothing.
         power: NDArray[np.float64] = np.maximum(
-            np.where(short, full, np.minimum(planned, full)), 0.0
+            np.where(short, fallback, np.minimum(planned, full)), 0.0
         )
         return power
 
@@ -236,6 +252,13 @@ class OptimalPlanner:
             )
             stored_kwh = x * window.stored_per_grid_kwh[at.x_stay] * model.step_h
             targets[vehicle[at.x_stay], at.x_step - first] = spell_rest_kwh(window, at, stored_kwh)
+            load = np.zeros((len(model.index.site_ids), end - first))
+            np.add.at(load, (window.site[at.x_stay], at.x_step - first), x)
+            peak = np.maximum(load.max(axis=1), solution[at.peak :])
+            headroom = np.maximum(peak[:, None] - load, 0.0)
+        else:
+            headroom = np.full((len(model.index.site_ids), end - first), np.inf)
+        self._headroom_kw = headroom
         self._plan_start, self._planned_kw, self._planned_rest_kwh = first, planned_kw, targets
         charging = np.flatnonzero(planned_kw.any(axis=0))
         self._last_charging_step = first + int(charging[-1]) if len(charging) else -1
