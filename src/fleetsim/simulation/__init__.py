@@ -13,8 +13,7 @@ def simulate(resolved: ResolvedRequest) -> CanonicalResult:
     what it saved on greedy, which it runs on the same input first (for the ports)."""
     if resolved.scenario.strategy != "optimal":
         return build_result(resolved, fleet.simulate_fleet(resolved))
-    greedy = fleet.simulate_fleet(with_strategy(resolved, "greedy"))
-    run = fleet.simulate_fleet(resolved, OptimalPlanner(resolved, greedy))
+    run, greedy = _optimal_and_greedy(resolved)
     return build_result(resolved, run, greedy=greedy)
 
 
@@ -23,8 +22,13 @@ def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
     run of the same input gives), the rest are rules."""
     if resolved.scenario.strategy != "optimal":
         return fleet.simulate_fleet(resolved)
+    return _optimal_and_greedy(resolved)[0]
+
+
+def _optimal_and_greedy(resolved: ResolvedRequest) -> tuple[FleetRun, FleetRun]:
+    """The planned run, and the greedy run of the same input whose ports it plans on."""
     greedy = fleet.simulate_fleet(with_strategy(resolved, "greedy"))
-    return fleet.simulate_fleet(resolved, OptimalPlanner(resolved, greedy))
+    return fleet.simulate_fleet(resolved, OptimalPlanner(resolved, greedy)), greedy
 
 
 def with_strategy(resolved: ResolvedRequest, strategy: Strategy) -> ResolvedRequest:
