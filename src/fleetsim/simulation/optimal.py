@@ -142,6 +142,10 @@ class OptimalPlanner:
         self._off_plan[vehicle] = ~in_spell
         self._energy_kwh = state.energy_kwh
         self._place = state.place
+        # On another charger than its spell's, it leaves (to take its own the next step).
+        elsewhere = in_spell & (state.plugged[vehicle] >= 0)
+        elsewhere &= state.plugged[vehicle] != stays.charger[here]
+        rest = np.where(elsewhere, 0.0, rest)
         self._set_targets(state, vehicle, rest, stays.target_kwh[here], k)
         self._pin_to_plan(model, state, vehicle, stays.charger[here], in_spell)
 
