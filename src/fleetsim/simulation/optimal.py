@@ -92,7 +92,8 @@ class OptimalPlanner:
     stores in that spell, so it leaves the port when the spell ends even if it came with
     less than planned. Off its spells its target is what it holds (it takes no port, or
     leaves the one it has), unless that is less than its next trips need: then it queues for
-    any port and charges at full power up to that (the plan fell short; a fallback).
+    any port and charges up to that within what the plan leaves below its own peak, more
+    only where its departure leaves no later step (the plan fell short; a fallback).
     """
 
     def __init__(self, resolved: ResolvedRequest, ports_from: FleetRun) -> None:
@@ -196,8 +197,9 @@ class OptimalPlanner:
         return k <= self._last_charging_step
 
     def power_kw(self, demand: ChargeDemand) -> NDArray[np.float64]:
-        """Inlet power: the plan's; full power for a vehicle off its spells holding less than
-        its next trips need."""
+        """Inlet power: the plan's; for a vehicle off its spells holding less than its next
+        trips need, a share of the plan's headroom at its site, or what its departure
+        leaves no later step for."""
         full = full_power_kw(demand)
         column = demand.step - self._plan_start
         planned = self._planned_kw[demand.vehicle, column]
