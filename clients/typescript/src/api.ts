@@ -1119,6 +1119,8 @@ export interface components {
             peak_site_kw: {
                 [key: string]: number;
             };
+            /** @description `optimal` only: its bill and peaks against greedy's on the same input */
+            savings_vs_greedy?: components["schemas"]["SavingsVsGreedy"] | null;
             /**
              * Site Limit Respected
              * @description no site drew above its limit (only `uncontrolled` ignores limits)
@@ -1216,6 +1218,32 @@ export interface components {
              * @description what a planner should know about the run
              */
             warnings: string[];
+        };
+        /**
+         * OptimalOptions
+         * @description The `optimal` strategy's rolling window: a linear program over `window_h` hours, solved
+         *     again every `window_step_h` hours (the plan of the first `window_step_h` hours is kept).
+         */
+        OptimalOptions: {
+            /**
+             * Objective
+             * @description cost: the bill; peak: each site's highest load (kW)
+             * @default cost
+             * @enum {string}
+             */
+            objective?: "cost" | "peak";
+            /**
+             * Window H
+             * @description hours one linear program plans
+             * @default 48
+             */
+            window_h?: number;
+            /**
+             * Window Step H
+             * @description hours between two plans
+             * @default 24
+             */
+            window_step_h?: number;
         };
         /**
          * PointKpis
@@ -1448,6 +1476,45 @@ export interface components {
             stops?: number | components["schemas"]["StopSpec"][];
         };
         /**
+         * SavingsVsGreedy
+         * @description What a planned strategy (`optimal`) saved against `greedy` on the same input: greedy's
+         *     bill and peaks beside the differences (greedy less this run; negative: this run is
+         *     higher).
+         */
+        SavingsVsGreedy: {
+            /**
+             * Charging Cost Saved
+             * @description greedy's charging_cost less this run's
+             */
+            charging_cost_saved: number;
+            /**
+             * Greedy Charging Cost
+             * @description greedy's whole bill, kpis.currency
+             */
+            greedy_charging_cost: number;
+            /**
+             * Greedy Energy Unmet Kwh
+             * @description what greedy left short of the targets
+             */
+            greedy_energy_unmet_kwh: number;
+            /**
+             * Greedy Peak Site Kw
+             * @description greedy's highest step load
+             */
+            greedy_peak_site_kw: {
+                [key: string]: number;
+            };
+            /** Greedy Stranded Trips */
+            greedy_stranded_trips: number;
+            /**
+             * Peak Site Kw Saved
+             * @description greedy's peak less this run's
+             */
+            peak_site_kw_saved: {
+                [key: string]: number;
+            };
+        };
+        /**
          * Scenario
          * @description A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`.
          */
@@ -1487,6 +1554,8 @@ export interface components {
              * @default
              */
             name?: string;
+            /** @description the `optimal` strategy's options */
+            optimal?: components["schemas"]["OptimalOptions"];
             /**
              * Schedule
              * @description weekly trips
@@ -1514,7 +1583,7 @@ export interface components {
              * @default greedy
              * @enum {string}
              */
-            strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled";
+            strategy?: "greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled" | "optimal";
             /**
              * Time Series Resolution S
              * @description seconds between time-series samples, rounded to whole steps
@@ -1649,6 +1718,8 @@ export interface components {
              * @description refuse the run above this many series rows
              */
             max_points?: number | null;
+            /** @description the `optimal` strategy's options */
+            optimal?: components["schemas"]["OptimalOptions"] | null;
             /**
              * Routes
              * @description routes entries (see GET /v1/config/routes): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`
@@ -1696,7 +1767,7 @@ export interface components {
              * Strategy
              * @description replaces the scenario's strategy
              */
-            strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled") | null;
+            strategy?: ("greedy" | "balanced" | "time_of_use" | "edf" | "llf" | "uncontrolled" | "optimal") | null;
             /**
              * Tariffs
              * @description tariffs entries (see GET /v1/config/tariffs): merged over the catalogue entry of the same id, added when the id is new, or removed with `remove: true`

@@ -21,6 +21,7 @@ SCENARIO_FIELDS = (
     "horizon",
     "weather",
     "strategy",
+    "optimal",
     "step_s",
     "time_series_resolution_s",
     "max_points",

@@ -66,6 +66,7 @@ SCENARIO_FIELDS = (
     "sessions",
     "weather",
     "strategy",
+    "optimal",
     "step_s",
     "time_series_resolution_s",
     "max_points",

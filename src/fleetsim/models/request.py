@@ -12,6 +12,7 @@ from fleetsim.models.scenario import (
     ChargingSession,
     FleetVehicle,
     Horizon,
+    OptimalOptions,
     Strategy,
     Trip,
     Weather,
@@ -123,6 +124,7 @@ class SimulationRequest(Strict):
     )
     weather: Weather | None = Field(None, description="replaces the scenario's weather")
     strategy: Strategy | None = Field(None, description="replaces the scenario's strategy")
+    optimal: OptimalOptions | None = Field(None, description="the `optimal` strategy's options")
     step_s: int | None = Field(None, ge=10, le=3_600, description="simulation step, seconds")
     time_series_resolution_s: int | None = Field(
         None, ge=10, le=86_400, description="seconds between time-series samples"

@@ -56,6 +56,19 @@ class SiteKpis(Result):
     energy_above_limit_kwh: float = Field(description="energy drawn above the limit, kWh")
 
 
+class SavingsVsGreedy(Result):
+    """What a planned strategy (`optimal`) saved against `greedy` on the same input: greedy's
+    bill and peaks beside the differences (greedy less this run; negative: this run is
+    higher)."""
+
+    greedy_charging_cost: float = Field(description="greedy's whole bill, kpis.currency")
+    charging_cost_saved: float = Field(description="greedy's charging_cost less this run's")
+    greedy_peak_site_kw: dict[str, float] = Field(description="greedy's highest step load")
+    peak_site_kw_saved: dict[str, float] = Field(description="greedy's peak less this run's")
+    greedy_energy_unmet_kwh: float = Field(description="what greedy left short of the targets")
+    greedy_stranded_trips: int
+
+
 class Kpis(Result):
     """Fleet-level answers; energy is kWh, cost in the tariff currency, power kW."""
 
@@ -98,6 +111,9 @@ class Kpis(Result):
         description="per stay, its charge target less the battery's energy on arrival"
     )
     energy_unmet_kwh: float = Field(description="requested but not stored by departure")
+    savings_vs_greedy: SavingsVsGreedy | None = Field(
+        None, description="`optimal` only: its bill and peaks against greedy's on the same input"
+    )
 
 
 class VehicleSummary(Result):

@@ -10,8 +10,11 @@ from fleetsim.models.base import Strict
 from fleetsim.models.charger import ALL_WEEKDAYS, Identifier, Weekdays
 from fleetsim.models.vehicle import Fraction, VehicleSpec
 
-Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrolled"]
-"""How plugged vehicles charge; see `fleetsim.simulation.strategies` for each rule."""
+Strategy = Literal["greedy", "balanced", "time_of_use", "edf", "llf", "uncontrolled", "optimal"]
+"""How plugged vehicles charge; see `fleetsim.simulation.strategies` for each rule and
+`fleetsim.simulation.optimal` for the planned one."""
+OptimalObjective = Literal["cost", "peak"]
+"""What `optimal` minimises: the bill (energy and demand charge), or each site's peak kW."""
 
 
 class Horizon(Strict):
@@ -158,6 +161,23 @@ DEFAULT_MAX_POINTS = 500_000
 a year of 1,000 vehicles fits at one sample a day (365,000 rows, ≈ 45 MB of JSON)."""
 
 
+class OptimalOptions(Strict):
+    """The `optimal` strategy's rolling window: a linear program over `window_h` hours, solved
+    again every `window_step_h` hours (the plan of the first `window_step_h` hours is kept)."""
+
+    window_h: int = Field(48, ge=1, le=168, description="hours one linear program plans")
+    window_step_h: int = Field(24, ge=1, le=168, description="hours between two plans")
+    objective: OptimalObjective = Field(
+        "cost", description="cost: the bill; peak: each site's highest load (kW)"
+    )
+
+    @model_validator(mode="after")
+    def _step_within_window(self) -> "OptimalOptions":
+        if self.window_step_h > self.window_h:
+            raise ValueError("window_step_h must not exceed window_h")
+        return self
+
+
 class Scenario(Strict):
     """A ready-to-run scenario; `schedule_csv` (a path) adds rows to `schedule`."""
 
@@ -176,6 +196,9 @@ class Scenario(Strict):
     default_depot: Identifier | None = Field(None, description="depot of CSV-only vehicles")
     weather: Weather = Field(Weather(), description="outside temperature")
     strategy: Strategy = Field("greedy", description="how plugged vehicles charge")
+    optimal: OptimalOptions = Field(
+        default_factory=OptimalOptions, description="the `optimal` strategy's options"
+    )
     step_s: int = Field(300, ge=10, le=3_600, description="simulation step, seconds")
     time_series_resolution_s: int = Field(
         300,

@@ -1,6 +1,7 @@
 """Turn a fleet run's arrays into the result envelope: KPIs, trips, events, series."""
 
 import numpy as np
+from numpy.typing import NDArray
 
 from fleetsim.models import (
     CanonicalResult,
@@ -12,6 +13,7 @@ from fleetsim.models import (
 from fleetsim.models.result import (
     Counts,
     HorizonSummary,
+    SavingsVsGreedy,
     SessionResult,
     SiteKpis,
     canonical_data,
@@ -40,8 +42,11 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else 0.0
 
 
-def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
-    """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside."""
+def build_result(
+    resolved: ResolvedRequest, run: FleetRun, greedy: FleetRun | None = None
+) -> CanonicalResult:
+    """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside.
+    With `greedy` (greedy's run of the same input), the KPIs say what `run` saved on it."""
     scenario = resolved.scenario
     clock = LocalClock.of(scenario.horizon)
     start = clock.start
@@ -81,8 +86,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         run.charger_price_row[ev_charger], weights=events["cost"], minlength=len(run.prices.names)
     )
     sites = _site_kpis(resolved, run)
-    requested = np.concatenate([events["energy_requested_kwh"], run.missed_requested_kwh])
-    delivered = np.concatenate([events["energy_to_battery_kwh"], np.zeros(len(run.missed_wait_s))])
+    requested, delivered = _stays_requested_delivered_kwh(run)
     energy_cost = float(events["cost"].sum())
     demand_charge = sum(site.demand_charge for site in sites.values())
     busy_s = np.bincount(
@@ -125,6 +129,7 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
         charging_sessions_fully_served=int((delivered >= requested - SERVED_TOLERANCE_KWH).sum()),
         energy_requested_kwh=float(requested.sum()),
         energy_unmet_kwh=float(np.maximum(requested - delivered, 0.0).sum()),
+        savings_vs_greedy=None if greedy is None else _savings(resolved, greedy, sites),
     )
     metadata = Metadata(
         schema_version=SCHEMA_VERSION,
@@ -165,6 +170,36 @@ def build_result(resolved: ResolvedRequest, run: FleetRun) -> CanonicalResult:
             "site_load": run.site_load_kw.size,
             "charging_events": len(run.events["vehicle"]),
         },
+    )
+
+
+def _stays_requested_delivered_kwh(
+    run: FleetRun,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Per stay at a charger (charging events, then missed sessions): energy asked, stored."""
+    events = run.events
+    requested = np.concatenate([events["energy_requested_kwh"], run.missed_requested_kwh])
+    delivered = np.concatenate([events["energy_to_battery_kwh"], np.zeros(len(run.missed_wait_s))])
+    return requested, delivered
+
+
+def _savings(
+    resolved: ResolvedRequest, greedy: FleetRun, sites: dict[str, SiteKpis]
+) -> SavingsVsGreedy:
+    """Greedy's bill, peaks, shortfall and strandings beside what this run (`sites`) saved."""
+    greedy_sites = _site_kpis(resolved, greedy)
+    greedy_cost = sum(site.energy_cost + site.demand_charge for site in greedy_sites.values())
+    cost = sum(site.energy_cost + site.demand_charge for site in sites.values())
+    requested, delivered = _stays_requested_delivered_kwh(greedy)
+    return SavingsVsGreedy(
+        greedy_charging_cost=greedy_cost,
+        charging_cost_saved=greedy_cost - cost,
+        greedy_peak_site_kw={site_id: site.peak_kw for site_id, site in greedy_sites.items()},
+        peak_site_kw_saved={
+            site_id: greedy_sites[site_id].peak_kw - site.peak_kw for site_id, site in sites.items()
+        },
+        greedy_energy_unmet_kwh=float(np.maximum(requested - delivered, 0.0).sum()),
+        greedy_stranded_trips=int(greedy.trip_stranded.sum()),
     )
 
 

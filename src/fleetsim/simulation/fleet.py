@@ -12,7 +12,7 @@ completes inside a step ends at its exact time.
 """
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -279,8 +279,9 @@ def fleet_index(resolved: ResolvedRequest, fleet: list[FleetVehicle]) -> FleetIn
     )
 
 
-def fleet_model(resolved: ResolvedRequest) -> FleetModel:
-    """Everything a run of `resolved` reads: arrays, plans, prices, rule and sampling grid."""
+def fleet_model(resolved: ResolvedRequest, rule: ChargingRule | None = None) -> FleetModel:
+    """Everything a run of `resolved` reads: arrays, plans, prices, rule (the scenario's
+    strategy unless given) and sampling grid."""
     scenario = resolved.scenario
     session_vehicles = session_fleet(resolved)
     fleet = sorted([*scenario.fleet, *session_vehicles], key=lambda v: v.id)
@@ -315,7 +316,7 @@ def fleet_model(resolved: ResolvedRequest) -> FleetModel:
     return FleetModel(
         index=index,
         step_s=scenario.step_s,
-        rule=STRATEGIES[scenario.strategy],
+        rule=rule or STRATEGIES[scenario.strategy],
         vehicles=vehicles,
         chargers=chargers,
         plan=plan,
@@ -391,14 +392,32 @@ def start_state(model: FleetModel) -> FleetState:
     )
 
 
-def simulate_fleet(resolved: ResolvedRequest) -> FleetRun:
-    """Run the fleet over the horizon. Never raises for an infeasible fleet."""
-    model = fleet_model(resolved)
+class Planner(Protocol):
+    """A strategy that plans ahead (`optimal`): it sees the state before each step that runs
+    and gives the power through its `rule`, like any other strategy."""
+
+    rule: ChargingRule
+
+    def before_step(self, model: FleetModel, state: FleetState, k: int) -> None: ...
+
+    def charges_from(self, k: int) -> bool:
+        """Its plan charges someone at step `k` or later: no idle stretch to skip."""
+        ...
+
+
+def simulate_fleet(resolved: ResolvedRequest, planner: Planner | None = None) -> FleetRun:
+    """Run the fleet over the horizon, under the scenario's strategy or `planner`. Never
+    raises for an infeasible fleet."""
+    model = fleet_model(resolved, None if planner is None else planner.rule)
     state = start_state(model)
     k = 0
     while k < model.plan.n_steps:
+        if planner is not None:
+            planner.before_step(model, state, k)
         run_step(model, state, k)
-        k = skip_idle(model, state, k + 1)
+        k += 1
+        if planner is None or not planner.charges_from(k):
+            k = skip_idle(model, state, k)
     return finish(model, state)
 
 
@@ -525,13 +544,15 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
         if model.rule.queue_by_departure:
             keys.append(state.next_departure[queue])
         queue = queue[np.lexsort((*keys, state.place[queue]))]
-        if model.sessions.pins_chargers:
+        # Sessions may name their charger; a planned strategy names each vehicle's (`optimal`).
+        pins = model.sessions.pins_chargers or bool((state.pinned_charger >= 0).any())
+        if pins:
             free -= _plug_pinned(model, state, queue, free, k)
         pools = (
             (chargers.dc_order, model.takes_dc),
             (chargers.ac_order, model.takes_ac),
         )
-        if model.sessions.pins_chargers:
+        if pins:
             queue = queue[state.pinned_charger[queue] < 0]
         for pool_order, takes in pools:
             line = queue[takes[queue] & (plugged[queue] < 0)]
@@ -586,6 +607,7 @@ def charge(model: FleetModel, state: FleetState, k: int) -> None:
     demand = ChargeDemand(
         step=k,
         step_h=step_h,
+        vehicle=on,
         need_kwh=target[on] - energy[on],
         max_kw=max_kw,
         inlet_kw=inlet_limit_kw,

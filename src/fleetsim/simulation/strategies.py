@@ -21,6 +21,8 @@ class ChargeDemand:
 
     step: int
     step_h: float
+    vehicle: NDArray[np.intp]
+    """Each plugged vehicle's place in the fleet (what a planned strategy looks it up by)."""
     need_kwh: NDArray[np.float64]
     """Energy still to store to reach the target."""
     max_kw: NDArray[np.float64]

@@ -144,14 +144,14 @@ def demand_charges(
     keys, first_interval = np.unique(month_of_interval, return_index=True)
     peak_per_month = np.maximum.reduceat(average_kw, first_interval, axis=0)
     horizon_end = clock.moments([float(horizon_days * 86_400)])[0]
-    share = np.array([_month_share(date.fromordinal(int(m)), start, horizon_end) for m in keys])
+    share = np.array([month_share(date.fromordinal(int(m)), start, horizon_end) for m in keys])
     return DemandCharges(
         peak_15min_kw=peak_per_month.max(axis=0),
         charge=(peak_per_month * share[:, None]).sum(axis=0) * charge_per_kw,
     )
 
 
-def _month_share(month: date, start: datetime, end: datetime) -> float:
+def month_share(month: date, start: datetime, end: datetime) -> float:
     """The share of the calendar `month` (local time) that [start, end) covers."""
     month_start = datetime(month.year, month.month, 1, tzinfo=start.tzinfo)
     next_month = (month_start + timedelta(days=32)).replace(day=1)

@@ -99,7 +99,8 @@ def test_bad_paths_and_values_are_all_reported_with_the_path_named(config_dir: P
 def test_an_invalid_scenario_path_stops_resolution_with_its_problem(config_dir: Path) -> None:
     assert _problems(config_dir, set={"strategy": "fastest", "step_s": 5}) == [
         "request: field 'set[strategy]': Input should be 'greedy', 'balanced', 'time_of_use', "
-        "'edf', 'llf' or 'uncontrolled'",
+        "'edf', 'llf', 'uncontrolled' "
+        "or 'optimal'",
         "request: field 'set[step_s]': Input should be greater than or equal to 10",
     ]
 

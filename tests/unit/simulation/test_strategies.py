@@ -125,6 +125,7 @@ def demand(n: int) -> ChargeDemand:
     return ChargeDemand(
         step=0,
         step_h=STEP_H,
+        vehicle=np.arange(n),
         need_kwh=np.full(n, 100.0),
         max_kw=np.full(n, 30.0),
         inlet_kw=np.full(n, 30.0),
