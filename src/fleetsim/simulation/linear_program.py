@@ -7,9 +7,7 @@ row-wise in one call. One thread and fixed options: the same program gives the s
 
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
-from highspy._core import _Highs
 from numpy.typing import NDArray
 
 
@@ -35,6 +33,11 @@ class LinearProgram:
 
 def solve(program: LinearProgram) -> NDArray[np.float64]:
     """The optimal column values; raises LinearProgramError if HiGHS finds none."""
+    # Loaded with the first program: HiGHS adds tens of MiB to every process that imports
+    # the core (job workers under their memory cap among them), and only `optimal` needs it.
+    import highspy
+    from highspy._core import _Highs
+
     n_rows = len(program.row_lower)
     order = np.lexsort((program.columns, program.rows))
     starts = np.searchsorted(program.rows[order], np.arange(n_rows + 1)).astype(np.int32)
