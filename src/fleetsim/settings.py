@@ -51,7 +51,9 @@ class Settings(BaseSettings):
     max_trace_s: float = Field(
         200_000_000.0, gt=0, description="a job's seconds of 1 Hz driving to simulate"
     )
-    max_result_mb: int = Field(512, ge=1, description="a job's estimated result size, MiB")
+    max_result_mb: int = Field(
+        1024, ge=1, description="a job's estimated result size (series, trips, events), MiB"
+    )
     study_max_points: int = Field(
         1_000, ge=1, description="simulations one study may run (grid points x sizing values)"
     )

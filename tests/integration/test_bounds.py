@@ -33,6 +33,7 @@ AROUND_THE_WORLD = {
 A_YEAR_AT_TEN_SECONDS = {
     "scenario": "default",
     "step_s": 10,
+    "time_series_resolution_s": 10,
     "max_points": 10_000_000,
     "horizon": {"start": "2026-01-05T00:00:00+01:00", "days": 366},
 }
