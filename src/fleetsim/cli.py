@@ -146,7 +146,7 @@ def _kpi_table(result: CanonicalResult, figures: InputFigures) -> Table:
         limit = site_kpis.site_power_limit_kw
         of_limit = "no limit" if limit is None else f"limit {limit:,.1f} kW"
         rows.append((f"peak {site}", f"{site_kpis.peak_kw:,.1f} kW ({of_limit})"))
-    chargers = sorted(charger_use(result.data, figures), key=lambda c: -c.utilisation)
+    chargers = sorted(charger_use(result, figures), key=lambda c: -c.utilisation)
     for charger in chargers[:CHARGERS_SHOWN]:
         ports = "" if charger.ports is None else f" of {charger.ports} ports"
         rows.append((f"utilisation {charger.charger_id}", f"{charger.utilisation:.1%}{ports}"))

@@ -3,13 +3,13 @@ trips and vehicles, and each charger's use. The KPIs and per-site figures are th
 envelope's own (`metadata.kpis`); these are the few that need its rows.
 """
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fleetsim.models import Metadata, VehicleSummary
+from fleetsim.models import CanonicalResult, Metadata, VehicleSummary
 from fleetsim.report.inputs import InputFigures
+from fleetsim.simulation.summary import summarise
 
 MISSED_SESSIONS_LEGEND = (
     "missed charging sessions: stays that left a charger's queue without ever getting a"
@@ -67,25 +67,18 @@ def stranded_vehicles(metadata: Metadata) -> list[VehicleSummary]:
     return sorted(stranded, key=lambda v: (-v.stranded_trips, v.vehicle_id))
 
 
-def charger_use(data: Mapping[str, Any], figures: InputFigures) -> list[ChargerUse]:
-    """Every charger of the run, idle ones included, by id."""
-    stays: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for event in data["charging_events"]:
-        stays[event["charger_id"]].append(event)
-    utilisation: Mapping[str, float] = data["metadata"]["kpis"]["charger_utilisation"]
-    rows = []
-    for charger_id, used in sorted(utilisation.items()):
-        events = stays.get(charger_id, [])
-        waits = [event["wait_s"] for event in events]
-        rows.append(
-            ChargerUse(
-                charger_id=charger_id,
-                ports=figures.ports.get(charger_id),
-                utilisation=used,
-                stays=len(events),
-                energy_from_grid_kwh=sum(event["energy_from_grid_kwh"] for event in events),
-                mean_wait_s=sum(waits) / len(waits) if waits else 0.0,
-                max_wait_s=max(waits, default=0.0),
-            )
+def charger_use(result: CanonicalResult, figures: InputFigures) -> list[ChargerUse]:
+    """Every charger of the run, idle ones included, by id: the summary's charger rows (the
+    same figures `GET .../summary` gives) with their port counts."""
+    return [
+        ChargerUse(
+            charger_id=charger.charger_id,
+            ports=figures.ports.get(charger.charger_id),
+            utilisation=charger.utilisation,
+            stays=charger.charging_events,
+            energy_from_grid_kwh=charger.energy_from_grid_kwh,
+            mean_wait_s=charger.mean_wait_s,
+            max_wait_s=charger.max_wait_s,
         )
-    return rows
+        for charger in summarise(result).chargers
+    ]

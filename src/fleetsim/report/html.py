@@ -65,7 +65,7 @@ def render_report(result: CanonicalResult, figures: InputFigures, *, job_id: UUI
         _section("Charts", [_chart(name, png) for name, png in charts.items()]),
         _stranded(meta, stranded_trips(result.data)),
         _sites(meta),
-        _chargers(charger_use(result.data, figures)),
+        _chargers(charger_use(result, figures)),
         _warnings(meta.warnings),
         _lineage(meta),
     ]

@@ -9,7 +9,7 @@ from fleetsim.report.inputs import figures_from_catalogue, figures_of
 
 
 def test_every_charger_is_listed_with_its_ports_idle_ones_included(smoke: Run) -> None:
-    rows = charger_use(smoke.result.data, figures_of(smoke.resolved))
+    rows = charger_use(smoke.result, figures_of(smoke.resolved))
 
     assert [row.charger_id for row in rows] == sorted(smoke.resolved.chargers)
     events = smoke.result.data["charging_events"]
