@@ -18,8 +18,9 @@ from fleetsim.config.study import check_study
 from fleetsim.jobs.local_study import run_study
 from fleetsim.jobs.service import open_services
 from fleetsim.jobs.studies import StudyService
+from fleetsim.models import CanonicalResult, ResolvedRequest
 from fleetsim.models.result import canonical_json_bytes
-from fleetsim.models.study import StudyRequest
+from fleetsim.models.study import StudyRequest, StudyResult
 from fleetsim.runner import simulate
 from fleetsim.studies.points import study_id
 
@@ -225,3 +226,41 @@ async def test_two_push_workers_work_one_study_each_point_once(
     log = log_path.read_text()
     assert log.count('"study finished"') == 1, log[-3000:]
     assert log.count('"push worker started"') == 2, log[-3000:]  # two worker processes
+
+
+def failing_llf(resolved: ResolvedRequest) -> CanonicalResult:
+    """The core, except that every llf run fails (a point whose job fails)."""
+    if resolved.scenario.strategy == "llf":
+        raise RuntimeError("llf broke")
+    return simulate(resolved)
+
+
+async def test_a_failed_point_is_a_row_with_its_error_and_the_study_still_finishes(
+    api_database: str,
+) -> None:
+    settings = make_settings(api_database, worker_concurrency=0, max_attempts=1)
+    async with open_services(settings, simulate=failing_llf) as jobs:
+        studies = StudyService(jobs, dispatch=None)
+        jobs.on_finished = studies.job_finished
+        fresh = {"scenario": "smoke", "fleet_id": str(uuid.uuid4())}
+        accepted = await studies.submit(StudyRequest.model_validate({**SMALL, "base": fresh}))
+        connection = await asyncpg.connect(driver_dsn(api_database))
+        try:
+            rows = await connection.fetch(
+                "SELECT job_id FROM study_points WHERE study_id = $1", accepted.study_id
+            )
+        finally:
+            await connection.close()
+        for row in rows:  # as a worker would: each run advances the study
+            await jobs.run(row["job_id"])
+        found = await studies.store.get(accepted.study_id)
+        assert found is not None and found.status == "finished"
+        assert (found.points_done, found.points_failed) == (3, 1)
+        _, data = await studies.store.result(accepted.study_id) or (None, None)
+    assert data is not None
+    table = StudyResult.model_validate_json(data)
+    failed = [p for p in table.points if p.status == "failed"]
+    assert [p.values["strategy"] for p in failed] == ["llf"]
+    assert failed[0].error is not None and "llf broke" in failed[0].error
+    assert failed[0].kpis is None and not failed[0].pareto
+    assert all(p.kpis is not None for p in table.points if p.status == "succeeded")
