@@ -1,7 +1,10 @@
-"""Untrusted JSON read strictly: a key given twice and nesting deeper than MAX_DEPTH are
-refused with a message saying where, instead of last-wins or a RecursionError."""
+"""Untrusted JSON read strictly: a key given twice, nesting deeper than MAX_DEPTH and a
+`\\u` escape that leaves a lone surrogate (no character: it cannot be stored, hashed or
+written back as UTF-8) are refused with a message, instead of last-wins, a RecursionError
+or an encoding error deep inside."""
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 MAX_DEPTH = 64
@@ -42,10 +45,16 @@ def loads_strict(data: str | bytes) -> Any:
 
 
 def _check_depth(value: Any) -> None:
-    """Level by level, without recursion: raise past MAX_DEPTH nested arrays and objects."""
+    """Level by level, without recursion: raise past MAX_DEPTH nested arrays and objects,
+    or at a string or key holding a lone surrogate."""
     level: list[Any] = [value]
     depth = 0
-    while containers := [item for item in level if isinstance(item, dict | list)]:
+    while True:
+        _check_strings(item for item in level if isinstance(item, str))
+        containers = [item for item in level if isinstance(item, dict | list)]
+        if not containers:
+            return
+        _check_strings(key for item in containers if isinstance(item, dict) for key in item)
         depth += 1
         if depth > MAX_DEPTH:
             raise InvalidJsonError(f"nested deeper than {MAX_DEPTH} levels")
@@ -54,3 +63,14 @@ def _check_depth(value: Any) -> None:
             for item in containers
             for child in (item.values() if isinstance(item, dict) else item)
         ]
+
+
+def _check_strings(texts: Iterable[str]) -> None:
+    for text in texts:
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidJsonError(
+                f"string {text[:32]!r} holds a lone surrogate (a \\u escape of half a "
+                "character pair): not text"
+            ) from exc

@@ -30,3 +30,20 @@ def test_nesting_at_the_limit_is_fine() -> None:
 def test_syntax_errors_say_where() -> None:
     with pytest.raises(InvalidJsonError, match="at line 2, column 1"):
         loads_strict('{"a": 1,\n}')
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"label": "\\ud800"}',  # a high half alone
+        '{"\\udc00": 1}',  # in a key
+        '{"grid": [{"path": "strategy", "values": ["greedy", "\\udfff"]}]}',  # deep in a list
+    ],
+)
+def test_a_lone_surrogate_is_refused_wherever_it_is(text: str) -> None:
+    with pytest.raises(InvalidJsonError, match="lone surrogate"):
+        loads_strict(text)
+
+
+def test_a_surrogate_pair_is_the_character_it_escapes() -> None:
+    assert loads_strict('["\\ud83d\\ude00"]') == ["\N{GRINNING FACE}"]

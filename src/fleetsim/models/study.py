@@ -2,12 +2,12 @@
 the least value of a sizing axis that meets a requirement at every grid point, and its
 result table. One definition for the CLI, the API and the Pub/Sub workers."""
 
+import json
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal, Self
 from uuid import UUID
 
-import orjson
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from fleetsim.models.base import Strict
@@ -74,7 +74,8 @@ class Axis(Strict):
 
 
 def _key(value: JsonValue) -> str:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    """A value's identity for spotting repeats (ASCII escapes: any string is accepted)."""
+    return json.dumps(value, sort_keys=True)
 
 
 class Requirement(Strict):
