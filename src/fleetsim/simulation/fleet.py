@@ -67,22 +67,6 @@ class FleetIndex:
     site_ids: list[str]
 
 
-@dataclass
-class EventLog:
-    """Charging events gathered as arrays per step, concatenated at the end."""
-
-    columns: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)
-
-    def add(self, **values: NDArray[Any]) -> None:
-        for name, array in values.items():
-            self.columns.setdefault(name, []).append(np.asarray(array, dtype=np.float64))
-
-    def table(self, names: tuple[str, ...]) -> dict[str, NDArray[np.float64]]:
-        return {
-            n: np.concatenate(self.columns[n]) if n in self.columns else np.zeros(0) for n in names
-        }
-
-
 EVENT_COLUMNS = (
     "vehicle",
     "charger",
@@ -96,6 +80,23 @@ EVENT_COLUMNS = (
     "soc_end",
     "cost",
 )
+
+
+@dataclass
+class EventLog:
+    """Charging events gathered per step as one block of `EVENT_COLUMNS` rows, joined at the
+    end (one array per step, not one per column: a step's overhead is in its calls)."""
+
+    blocks: list[NDArray[np.float64]] = field(default_factory=list)
+
+    def add(self, columns: list[NDArray[Any]]) -> None:
+        """The events closed in a step: one array per column, in `EVENT_COLUMNS` order."""
+        self.blocks.append(np.array(columns, dtype=np.float64))
+
+    def table(self) -> dict[str, NDArray[np.float64]]:
+        empty = np.zeros((len(EVENT_COLUMNS), 0))
+        joined = np.concatenate(self.blocks, axis=1) if self.blocks else empty
+        return dict(zip(EVENT_COLUMNS, joined, strict=True))
 
 
 @dataclass(frozen=True)
@@ -736,7 +737,7 @@ def finish(model: FleetModel, state: FleetState) -> FleetRun:
         trip_stranded=state.trip_stranded,
         trip_stranded_at_km=at_km,
         trip_shortfall_kwh=shortfall,
-        events=state.events.table(EVENT_COLUMNS),
+        events=state.events.table(),
         missed_wait_s=_joined(state.missed_wait_s),
         missed_requested_kwh=_joined(state.missed_requested_kwh),
         session_source=sessions.source,
@@ -815,18 +816,20 @@ def _close_events(
     who: NDArray[np.intp],
     end_s: NDArray[np.float64] | float,
 ) -> None:
-    state.events.add(
-        vehicle=who,
-        charger=state.plugged[who],
-        arrived_s=state.event_arrived_s[who],
-        plugged_in_s=state.event_plugged_in_s[who],
-        end_s=np.zeros(len(who)) + end_s,
-        energy_requested_kwh=state.event_requested_kwh[who],
-        energy_from_grid_kwh=state.event_from_grid_kwh[who],
-        energy_to_battery_kwh=state.event_to_battery_kwh[who],
-        soc_start=state.event_soc[who],
-        soc_end=state.energy_kwh[who] / model.vehicles.capacity_kwh[who],
-        cost=state.event_cost[who],
+    state.events.add(  # in EVENT_COLUMNS order
+        [
+            who,
+            state.plugged[who],
+            state.event_arrived_s[who],
+            state.event_plugged_in_s[who],
+            np.zeros(len(who)) + end_s,
+            state.event_requested_kwh[who],
+            state.event_from_grid_kwh[who],
+            state.event_to_battery_kwh[who],
+            state.event_soc[who],
+            state.energy_kwh[who] / model.vehicles.capacity_kwh[who],
+            state.event_cost[who],
+        ]
     )
     state.plugged[who] = -1
 
