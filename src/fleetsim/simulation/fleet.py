@@ -589,45 +589,47 @@ def _plug_pinned(
 def charge(model: FleetModel, state: FleetState, k: int) -> None:
     """Plugged vehicles charge: the least of charger, vehicle limit and charge curve, what the
     strategy asks, then each site's limit granted the strategy's way. A vehicle that reaches
-    its target leaves its port, at the exact time within the step unless the rule spreads."""
+    its target leaves its port, at the exact time within the step unless the rule spreads.
+    Each per-vehicle value is gathered once (a step's cost is mostly its count of calls)."""
     state.battery_kw.fill(0.0)
     on = np.flatnonzero(state.plugged >= 0)
     if not len(on):
         return
     chargers, vehicles, rule = model.chargers, model.vehicles, model.rule
     step_h, t_s = model.step_h, k * model.step_s
-    energy, target = state.energy_kwh, state.target_kwh
+    energy_kwh, target_kwh = state.energy_kwh[on], state.target_kwh[on]
     ch = state.plugged[on]
-    site = chargers.site[ch]
+    site, efficiency, price_row = chargers.site[ch], chargers.efficiency[ch], model.price_row[ch]
     eta = vehicles.battery_efficiency[on]
     inlet_limit_kw = chargers.inlet_limit_kw(ch, on, vehicles)
     max_kw = np.minimum(
-        inlet_limit_kw, vehicles.curve_at_kw(on, energy[on] / vehicles.capacity_kwh[on])
+        inlet_limit_kw, vehicles.curve_at_kw(on, energy_kwh / vehicles.capacity_kwh[on])
     )
-    n_sites = len(model.index.site_ids)
     demand = ChargeDemand(
         step=k,
         step_h=step_h,
         vehicle=on,
-        need_kwh=target[on] - energy[on],
+        need_kwh=target_kwh - energy_kwh,
         max_kw=max_kw,
         inlet_kw=inlet_limit_kw,
         battery_efficiency=eta,
         steps_to_departure=state.next_departure[on] - k,
-        price_row=model.price_row[ch],
+        price_row=price_row,
         prices=model.prices,
         ports_scarce=lambda: _ports_scarce(model, state, ch),
     )
-    asked_kw = rule.power_kw(demand) / chargers.efficiency[ch]
+    asked_kw = rule.power_kw(demand) / efficiency
     grid_kw = grant_site_power_kw(rule, demand, asked_kw, site, chargers.site_limit_kw)
-    state.site_load_kw[k] = np.bincount(site, weights=grid_kw, minlength=n_sites)
-    to_battery_kwh = grid_kw * chargers.efficiency[ch] * eta * step_h
-    energy[on] += to_battery_kwh
+    state.site_load_kw[k] = np.bincount(site, weights=grid_kw, minlength=len(model.index.site_ids))
+    grid_kwh = grid_kw * step_h
+    to_battery_kwh = grid_kw * efficiency * eta * step_h
+    energy_kwh += to_battery_kwh
+    state.energy_kwh[on] = energy_kwh
     state.battery_kw[on] = to_battery_kwh / step_h
-    state.event_from_grid_kwh[on] += grid_kw * step_h
+    state.event_from_grid_kwh[on] += grid_kwh
     state.event_to_battery_kwh[on] += to_battery_kwh
-    state.event_cost[on] += grid_kw * step_h * model.prices.price[model.price_row[ch], k]
-    full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
+    state.event_cost[on] += grid_kwh * model.prices.price[price_row, k]
+    full = energy_kwh >= target_kwh - FULL_TOLERANCE_KWH
     if not full.any():
         return
     if rule.spreads:
@@ -637,7 +639,7 @@ def charge(model: FleetModel, state: FleetState, k: int) -> None:
         could_kw = grant_site_power_kw(
             rule,
             demand,
-            np.where(full, max_kw / chargers.efficiency[ch], asked_kw),
+            np.where(full, max_kw / efficiency, asked_kw),
             site,
             chargers.site_limit_kw,
         )
