@@ -504,16 +504,17 @@ def drive(model: FleetModel, state: FleetState, k: int) -> None:
     reserve is stranded: it stands still, at its reserve, until the trip's scheduled end."""
     energy, vehicles = state.energy_kwh, model.vehicles
     state.drive_kwh.fill(0.0)
-    if model.plan.anyone_driving[k]:
-        moving = np.flatnonzero(state.driving & ~state.stranded)
-        kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
-        state.drive_kwh[moving] = kwh
-        energy[moving] -= kwh
-        state.odometer_km[moving] += km
-    np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
     if not model.plan.anyone_driving[k]:
+        np.minimum(energy, vehicles.capacity_kwh, out=energy)  # as below, for session arrivals
         return
-    short = state.driving & ~state.stranded & (energy < model.stranded_below_kwh)
+    on_trip = state.driving & ~state.stranded
+    moving = np.flatnonzero(on_trip)
+    kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
+    state.drive_kwh[moving] = kwh
+    energy[moving] -= kwh
+    state.odometer_km[moving] += km
+    np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
+    short = on_trip & (energy < model.stranded_below_kwh)
     if short.any():
         who = np.flatnonzero(short)
         state.trip_stranded[state.current_trip[who]] = True
@@ -556,8 +557,10 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
         if pins:
             queue = queue[state.pinned_charger[queue] < 0]
         for pool_order, takes in pools:
+            if not free[pool_order].any():
+                continue
             line = queue[takes[queue] & (plugged[queue] < 0)]
-            if not len(line) or not free[pool_order].any():
+            if not len(line):
                 continue
             served, charger = match_ports(
                 line, state.place[line], free, pool_order, chargers.site, len(model.index.site_ids)
