@@ -508,7 +508,7 @@ def drive(model: FleetModel, state: FleetState, k: int) -> None:
         np.minimum(energy, vehicles.capacity_kwh, out=energy)  # as below, for session arrivals
         return
     on_trip = state.driving & ~state.stranded
-    moving = np.flatnonzero(on_trip)
+    moving = on_trip.nonzero()[0]
     kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
     state.drive_kwh[moving] = kwh
     energy[moving] -= kwh
@@ -541,7 +541,7 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
     plugged = state.plugged
     free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=len(chargers.ports))
     if free.any():
-        queue = np.flatnonzero(want)
+        queue = want.nonzero()[0]
         keys = [queue, state.arrival_step[queue]]
         if model.rule.queue_by_departure:
             keys.append(state.next_departure[queue])
@@ -565,7 +565,7 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
             served, charger = match_ports(
                 line, state.place[line], free, pool_order, chargers.site, len(model.index.site_ids)
             )
-            free -= _plug(model, state, line[served], charger[served], k)
+            free -= _plug(model, state, line[served], charger, k)
     state.waiting = want & (plugged < 0)
 
 
@@ -586,7 +586,7 @@ def _plug_pinned(
     served, charger = match_ports(
         line, state.pinned_charger[line], free, every_charger, every_charger, len(free)
     )
-    return _plug(model, state, line[served], charger[served], k)
+    return _plug(model, state, line[served], charger, k)
 
 
 def charge(model: FleetModel, state: FleetState, k: int) -> None:
@@ -595,7 +595,7 @@ def charge(model: FleetModel, state: FleetState, k: int) -> None:
     its target leaves its port, at the exact time within the step unless the rule spreads.
     Each per-vehicle value is gathered once (a step's cost is mostly its count of calls)."""
     state.battery_kw.fill(0.0)
-    on = np.flatnonzero(state.plugged >= 0)
+    on = (state.plugged >= 0).nonzero()[0]  # flatnonzero's wrapper costs a call per step
     if not len(on):
         return
     chargers, vehicles, rule = model.chargers, model.vehicles, model.rule
@@ -788,8 +788,9 @@ def _plug(
     state.plugged[who] = charger
     state.event_arrived_s[who] = state.arrival_step[who] * float(model.step_s)
     state.event_plugged_in_s[who] = float(k * model.step_s)
-    state.event_soc[who] = state.energy_kwh[who] / model.vehicles.capacity_kwh[who]
-    state.event_requested_kwh[who] = state.target_kwh[who] - state.energy_kwh[who]
+    energy_kwh = state.energy_kwh[who]
+    state.event_soc[who] = energy_kwh / model.vehicles.capacity_kwh[who]
+    state.event_requested_kwh[who] = state.target_kwh[who] - energy_kwh
     state.event_from_grid_kwh[who] = state.event_to_battery_kwh[who] = state.event_cost[who] = 0.0
     if model.sessions.source.size:
         session = state.current_session[who]

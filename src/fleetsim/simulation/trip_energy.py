@@ -37,7 +37,7 @@ class ComboEnergy:
         """Cumulative battery kWh and km of combinations `combo` at trip times `t_s`
         (clamped), interpolated linearly; both profiles share one grid, so the sample
         positions are worked out once."""
-        position = np.clip(t_s, 0.0, self.duration_s[combo]) / self.dt_s
+        position = np.minimum(np.maximum(t_s, 0.0), self.duration_s[combo]) / self.dt_s
         below = np.minimum(np.floor(position).astype(np.intp), self.samples[combo] - 2)
         fraction = position - below
         rest = 1 - fraction
