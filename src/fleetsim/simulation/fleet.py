@@ -67,22 +67,6 @@ class FleetIndex:
     site_ids: list[str]
 
 
-@dataclass
-class EventLog:
-    """Charging events gathered as arrays per step, concatenated at the end."""
-
-    columns: dict[str, list[NDArray[np.float64]]] = field(default_factory=dict)
-
-    def add(self, **values: NDArray[Any]) -> None:
-        for name, array in values.items():
-            self.columns.setdefault(name, []).append(np.asarray(array, dtype=np.float64))
-
-    def table(self, names: tuple[str, ...]) -> dict[str, NDArray[np.float64]]:
-        return {
-            n: np.concatenate(self.columns[n]) if n in self.columns else np.zeros(0) for n in names
-        }
-
-
 EVENT_COLUMNS = (
     "vehicle",
     "charger",
@@ -96,6 +80,23 @@ EVENT_COLUMNS = (
     "soc_end",
     "cost",
 )
+
+
+@dataclass
+class EventLog:
+    """Charging events gathered per step as one block of `EVENT_COLUMNS` rows, joined at the
+    end (one array per step, not one per column: a step's overhead is in its calls)."""
+
+    blocks: list[NDArray[np.float64]] = field(default_factory=list)
+
+    def add(self, columns: list[NDArray[Any]]) -> None:
+        """The events closed in a step: one array per column, in `EVENT_COLUMNS` order."""
+        self.blocks.append(np.array(columns, dtype=np.float64))
+
+    def table(self) -> dict[str, NDArray[np.float64]]:
+        empty = np.zeros((len(EVENT_COLUMNS), 0))
+        joined = np.concatenate(self.blocks, axis=1) if self.blocks else empty
+        return dict(zip(EVENT_COLUMNS, joined, strict=True))
 
 
 @dataclass(frozen=True)
@@ -503,16 +504,17 @@ def drive(model: FleetModel, state: FleetState, k: int) -> None:
     reserve is stranded: it stands still, at its reserve, until the trip's scheduled end."""
     energy, vehicles = state.energy_kwh, model.vehicles
     state.drive_kwh.fill(0.0)
-    if model.plan.anyone_driving[k]:
-        moving = np.flatnonzero(state.driving & ~state.stranded)
-        kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
-        state.drive_kwh[moving] = kwh
-        energy[moving] -= kwh
-        state.odometer_km[moving] += km
-    np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
     if not model.plan.anyone_driving[k]:
+        np.minimum(energy, vehicles.capacity_kwh, out=energy)  # as below, for session arrivals
         return
-    short = state.driving & ~state.stranded & (energy < model.stranded_below_kwh)
+    on_trip = state.driving & ~state.stranded
+    moving = on_trip.nonzero()[0]
+    kwh, km = model.plan.step_energy(state.current_trip[moving], k, model.step_s)
+    state.drive_kwh[moving] = kwh
+    energy[moving] -= kwh
+    state.odometer_km[moving] += km
+    np.minimum(energy, vehicles.capacity_kwh, out=energy)  # regen into a full battery is lost
+    short = on_trip & (energy < model.stranded_below_kwh)
     if short.any():
         who = np.flatnonzero(short)
         state.trip_stranded[state.current_trip[who]] = True
@@ -539,7 +541,7 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
     plugged = state.plugged
     free = chargers.ports - np.bincount(plugged[plugged >= 0], minlength=len(chargers.ports))
     if free.any():
-        queue = np.flatnonzero(want)
+        queue = want.nonzero()[0]
         keys = [queue, state.arrival_step[queue]]
         if model.rule.queue_by_departure:
             keys.append(state.next_departure[queue])
@@ -555,13 +557,15 @@ def assign_ports(model: FleetModel, state: FleetState, k: int) -> None:
         if pins:
             queue = queue[state.pinned_charger[queue] < 0]
         for pool_order, takes in pools:
+            if not free[pool_order].any():
+                continue
             line = queue[takes[queue] & (plugged[queue] < 0)]
-            if not len(line) or not free[pool_order].any():
+            if not len(line):
                 continue
             served, charger = match_ports(
                 line, state.place[line], free, pool_order, chargers.site, len(model.index.site_ids)
             )
-            free -= _plug(model, state, line[served], charger[served], k)
+            free -= _plug(model, state, line[served], charger, k)
     state.waiting = want & (plugged < 0)
 
 
@@ -582,51 +586,53 @@ def _plug_pinned(
     served, charger = match_ports(
         line, state.pinned_charger[line], free, every_charger, every_charger, len(free)
     )
-    return _plug(model, state, line[served], charger[served], k)
+    return _plug(model, state, line[served], charger, k)
 
 
 def charge(model: FleetModel, state: FleetState, k: int) -> None:
     """Plugged vehicles charge: the least of charger, vehicle limit and charge curve, what the
     strategy asks, then each site's limit granted the strategy's way. A vehicle that reaches
-    its target leaves its port, at the exact time within the step unless the rule spreads."""
+    its target leaves its port, at the exact time within the step unless the rule spreads.
+    Each per-vehicle value is gathered once (a step's cost is mostly its count of calls)."""
     state.battery_kw.fill(0.0)
-    on = np.flatnonzero(state.plugged >= 0)
+    on = (state.plugged >= 0).nonzero()[0]  # flatnonzero's wrapper costs a call per step
     if not len(on):
         return
     chargers, vehicles, rule = model.chargers, model.vehicles, model.rule
     step_h, t_s = model.step_h, k * model.step_s
-    energy, target = state.energy_kwh, state.target_kwh
+    energy_kwh, target_kwh = state.energy_kwh[on], state.target_kwh[on]
     ch = state.plugged[on]
-    site = chargers.site[ch]
+    site, efficiency, price_row = chargers.site[ch], chargers.efficiency[ch], model.price_row[ch]
     eta = vehicles.battery_efficiency[on]
     inlet_limit_kw = chargers.inlet_limit_kw(ch, on, vehicles)
     max_kw = np.minimum(
-        inlet_limit_kw, vehicles.curve_at_kw(on, energy[on] / vehicles.capacity_kwh[on])
+        inlet_limit_kw, vehicles.curve_at_kw(on, energy_kwh / vehicles.capacity_kwh[on])
     )
-    n_sites = len(model.index.site_ids)
     demand = ChargeDemand(
         step=k,
         step_h=step_h,
         vehicle=on,
-        need_kwh=target[on] - energy[on],
+        need_kwh=target_kwh - energy_kwh,
         max_kw=max_kw,
         inlet_kw=inlet_limit_kw,
         battery_efficiency=eta,
         steps_to_departure=state.next_departure[on] - k,
-        price_row=model.price_row[ch],
+        price_row=price_row,
         prices=model.prices,
         ports_scarce=lambda: _ports_scarce(model, state, ch),
     )
-    asked_kw = rule.power_kw(demand) / chargers.efficiency[ch]
+    asked_kw = rule.power_kw(demand) / efficiency
     grid_kw = grant_site_power_kw(rule, demand, asked_kw, site, chargers.site_limit_kw)
-    state.site_load_kw[k] = np.bincount(site, weights=grid_kw, minlength=n_sites)
-    to_battery_kwh = grid_kw * chargers.efficiency[ch] * eta * step_h
-    energy[on] += to_battery_kwh
+    state.site_load_kw[k] = np.bincount(site, weights=grid_kw, minlength=len(model.index.site_ids))
+    grid_kwh = grid_kw * step_h
+    to_battery_kwh = grid_kw * efficiency * eta * step_h
+    energy_kwh += to_battery_kwh
+    state.energy_kwh[on] = energy_kwh
     state.battery_kw[on] = to_battery_kwh / step_h
-    state.event_from_grid_kwh[on] += grid_kw * step_h
+    state.event_from_grid_kwh[on] += grid_kwh
     state.event_to_battery_kwh[on] += to_battery_kwh
-    state.event_cost[on] += grid_kw * step_h * model.prices.price[model.price_row[ch], k]
-    full = energy[on] >= target[on] - FULL_TOLERANCE_KWH
+    state.event_cost[on] += grid_kwh * model.prices.price[price_row, k]
+    full = energy_kwh >= target_kwh - FULL_TOLERANCE_KWH
     if not full.any():
         return
     if rule.spreads:
@@ -636,7 +642,7 @@ def charge(model: FleetModel, state: FleetState, k: int) -> None:
         could_kw = grant_site_power_kw(
             rule,
             demand,
-            np.where(full, max_kw / chargers.efficiency[ch], asked_kw),
+            np.where(full, max_kw / efficiency, asked_kw),
             site,
             chargers.site_limit_kw,
         )
@@ -736,7 +742,7 @@ def finish(model: FleetModel, state: FleetState) -> FleetRun:
         trip_stranded=state.trip_stranded,
         trip_stranded_at_km=at_km,
         trip_shortfall_kwh=shortfall,
-        events=state.events.table(EVENT_COLUMNS),
+        events=state.events.table(),
         missed_wait_s=_joined(state.missed_wait_s),
         missed_requested_kwh=_joined(state.missed_requested_kwh),
         session_source=sessions.source,
@@ -782,8 +788,9 @@ def _plug(
     state.plugged[who] = charger
     state.event_arrived_s[who] = state.arrival_step[who] * float(model.step_s)
     state.event_plugged_in_s[who] = float(k * model.step_s)
-    state.event_soc[who] = state.energy_kwh[who] / model.vehicles.capacity_kwh[who]
-    state.event_requested_kwh[who] = state.target_kwh[who] - state.energy_kwh[who]
+    energy_kwh = state.energy_kwh[who]
+    state.event_soc[who] = energy_kwh / model.vehicles.capacity_kwh[who]
+    state.event_requested_kwh[who] = state.target_kwh[who] - energy_kwh
     state.event_from_grid_kwh[who] = state.event_to_battery_kwh[who] = state.event_cost[who] = 0.0
     if model.sessions.source.size:
         session = state.current_session[who]
@@ -815,18 +822,20 @@ def _close_events(
     who: NDArray[np.intp],
     end_s: NDArray[np.float64] | float,
 ) -> None:
-    state.events.add(
-        vehicle=who,
-        charger=state.plugged[who],
-        arrived_s=state.event_arrived_s[who],
-        plugged_in_s=state.event_plugged_in_s[who],
-        end_s=np.zeros(len(who)) + end_s,
-        energy_requested_kwh=state.event_requested_kwh[who],
-        energy_from_grid_kwh=state.event_from_grid_kwh[who],
-        energy_to_battery_kwh=state.event_to_battery_kwh[who],
-        soc_start=state.event_soc[who],
-        soc_end=state.energy_kwh[who] / model.vehicles.capacity_kwh[who],
-        cost=state.event_cost[who],
+    state.events.add(  # in EVENT_COLUMNS order
+        [
+            who,
+            state.plugged[who],
+            state.event_arrived_s[who],
+            state.event_plugged_in_s[who],
+            np.zeros(len(who)) + end_s,
+            state.event_requested_kwh[who],
+            state.event_from_grid_kwh[who],
+            state.event_to_battery_kwh[who],
+            state.event_soc[who],
+            state.energy_kwh[who] / model.vehicles.capacity_kwh[who],
+            state.event_cost[who],
+        ]
     )
     state.plugged[who] = -1
 

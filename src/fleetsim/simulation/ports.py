@@ -17,14 +17,13 @@ def assign_ports(
     `candidates` must be in queue order within each site and grouped by site (sorted by
     site); `charger_order` lists the pool's chargers by site, best first. The k-th vehicle
     of a site's queue gets the k-th free port of that site. Returns which candidates were
-    served and the charger each got (valid where served).
+    served and, in their order, the charger each served one got.
     """
-    slots = np.repeat(charger_order, free_ports[charger_order])
+    slots = charger_order.repeat(free_ports[charger_order])
     slot_site = charger_site[slots]
-    slot_first = np.searchsorted(slot_site, np.arange(n_sites))
+    slot_first = slot_site.searchsorted(np.arange(n_sites))
     slot_count = np.bincount(slot_site, minlength=n_sites)
-    rank = np.arange(len(candidates)) - np.searchsorted(candidate_site, candidate_site)
+    rank = np.arange(len(candidates)) - candidate_site.searchsorted(candidate_site)
     served = rank < slot_count[candidate_site]
-    charger = np.full(len(candidates), -1, dtype=np.intp)
-    charger[served] = slots[slot_first[candidate_site[served]] + rank[served]]
+    charger: NDArray[np.intp] = slots[slot_first[candidate_site[served]] + rank[served]]
     return served, charger

@@ -54,15 +54,19 @@ def expand_schedule(scenario: Scenario, vehicle_ids: list[str], route_ids: list[
     vehicles: list[NDArray[np.intp]] = []
     routes: list[NDArray[np.intp]] = []
     departures: list[NDArray[np.float64]] = []
+    days_of: dict[tuple[object, ...], NDArray[np.intp]] = {}  # rows share a few day sets
     for trip in scenario.schedule:
-        if trip.dates is not None:
-            offsets = {(d - start.date()).days for d in trip.dates}
-            on_day = np.isin(day_index, sorted(offsets))
-        else:
-            wanted = [ALL_WEEKDAYS.index(w) for w in trip.weekdays]
-            on_day = np.isin(weekday, wanted)
+        key = ("dates", *trip.dates) if trip.dates is not None else ("weekdays", *trip.weekdays)
+        if key not in days_of:
+            if trip.dates is not None:
+                offsets = {(d - start.date()).days for d in trip.dates}
+                on_day = np.isin(day_index, sorted(offsets))
+            else:
+                wanted = [ALL_WEEKDAYS.index(w) for w in trip.weekdays]
+                on_day = np.isin(weekday, wanted)
+            days_of[key] = day_index[on_day]
         tod_s = trip.departure.hour * 3600 + trip.departure.minute * 60 + trip.departure.second
-        day_s = clock.elapsed_s(day_index[on_day], tod_s)
+        day_s = clock.elapsed_s(days_of[key], tod_s)
         dep = day_s[(day_s >= 0) & (day_s < limit_s)]
         vehicles.append(np.full(dep.shape, vehicle_pos[trip.vehicle_id], dtype=np.intp))
         routes.append(np.full(dep.shape, route_pos[trip.route_id], dtype=np.intp))

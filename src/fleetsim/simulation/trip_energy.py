@@ -32,15 +32,20 @@ class ComboEnergy:
     missed_s: NDArray[np.float64]
 
     def at(
-        self, values: NDArray[np.float64], combo: NDArray[np.intp], t_s: NDArray[np.float64]
-    ) -> NDArray[np.float64]:
-        """Linear interpolation of a concatenated profile at trip times `t_s` (clamped)."""
-        position = np.clip(t_s, 0.0, self.duration_s[combo]) / self.dt_s
+        self, combo: NDArray[np.intp], t_s: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Cumulative battery kWh and km of combinations `combo` at trip times `t_s`
+        (clamped), interpolated linearly; both profiles share one grid, so the sample
+        positions are worked out once."""
+        position = np.minimum(np.maximum(t_s, 0.0), self.duration_s[combo]) / self.dt_s
         below = np.minimum(np.floor(position).astype(np.intp), self.samples[combo] - 2)
         fraction = position - below
+        rest = 1 - fraction
         base = self.offset[combo] + below
-        result: NDArray[np.float64] = values[base] * (1 - fraction) + values[base + 1] * fraction
-        return result
+        above = base + 1
+        kwh: NDArray[np.float64] = self.cum_kwh[base] * rest + self.cum_kwh[above] * fraction
+        km: NDArray[np.float64] = self.cum_km[base] * rest + self.cum_km[above] * fraction
+        return kwh, km
 
 
 def combine_trips(
@@ -48,11 +53,17 @@ def combine_trips(
 ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """Distinct (type, route, temperature bin) rows, and each trip's row index."""
     temp_bin = np.round(ambient_c / TEMPERATURE_RESOLUTION_C).astype(np.intp)
-    keys = np.stack([vehicle_type, route, temp_bin], axis=1)
-    if len(keys) == 0:
+    if len(temp_bin) == 0:
         return np.zeros((0, 3), dtype=np.intp), np.zeros(0, dtype=np.intp)
-    unique, inverse = np.unique(keys, axis=0, return_inverse=True)
-    return unique, inverse.reshape(-1)
+    # One integer per row, ordered as the rows are (type, then route, then bin): a 1-D unique
+    # sorts a million trips in a tenth of the time `np.unique(axis=0)` takes on the rows.
+    coldest = int(temp_bin.min())
+    n_bins, n_routes = int(temp_bin.max()) - coldest + 1, int(route.max()) + 1
+    key = (vehicle_type * n_routes + route) * n_bins + (temp_bin - coldest)
+    unique_key, inverse = np.unique(key, return_inverse=True)
+    type_route, bin_offset = np.divmod(unique_key, n_bins)
+    unique = np.stack([*np.divmod(type_route, n_routes), bin_offset + coldest], axis=1)
+    return unique.astype(np.intp), inverse.reshape(-1)
 
 
 def combo_energy(

@@ -48,13 +48,12 @@ class TripPlan:
         """Battery kWh (negative where regen wins) and km of `trips` in `step`, which each
         of them holds: its 1 Hz profile between the step's boundaries in trip time."""
         t_from = (step - self.first_step[trips]) * float(step_s) - self.phase_s[trips]
-        combo, energy = self.combo[trips], self.energy
-        kwh = energy.at(energy.cum_kwh, combo, t_from + step_s) - energy.at(
-            energy.cum_kwh, combo, t_from
-        )
-        km = energy.at(energy.cum_km, combo, t_from + step_s) - energy.at(
-            energy.cum_km, combo, t_from
-        )
+        # Both boundaries in one lookup: the step's start in the first half, its end in the second.
+        n = len(trips)
+        combo = np.concatenate([self.combo[trips]] * 2)
+        cum_kwh, cum_km = self.energy.at(combo, np.concatenate([t_from, t_from + step_s]))
+        kwh = cum_kwh[n:] - cum_kwh[:n]
+        km = cum_km[n:] - cum_km[:n]
         return kwh, km
 
     def departing(self, step: int) -> NDArray[np.intp]:

@@ -65,7 +65,7 @@ def test_depart_closes_the_event_of_a_plugged_vehicle_and_misses_a_queued_one(ma
     state.arrival_step[:] = 90
     k = 8 * 3600 // STEP_S
     depart(model, state, k)
-    assert state.events.table(("vehicle", "end_s"))["end_s"].tolist() == [k * STEP_S]
+    assert state.events.table()["end_s"].tolist() == [k * STEP_S]
     assert state.missed_wait_s[0].tolist() == [(k - 90) * STEP_S]
     assert state.place.tolist() == [ON_ROAD, ON_ROAD]
     assert state.plugged.tolist() == [-1, -1] and not state.waiting.any()
@@ -137,7 +137,7 @@ def test_charge_grants_the_limit_and_ends_a_full_vehicle_at_its_exact_time(make:
     charge(model, state, 0)
     assert state.site_load_kw[0].tolist() == pytest.approx([62.0])
     assert state.energy_kwh.tolist() == pytest.approx([100.0, 50.0 + 50.0 * STEP_S / 3600])
-    event = state.events.table(("vehicle", "end_s"))
+    event = state.events.table()
     assert event["vehicle"].tolist() == [0]
     assert event["end_s"].tolist() == pytest.approx([12 / 31 * STEP_S])
     assert state.plugged.tolist() == [-1, 0]

@@ -6,7 +6,7 @@ from builders import vehicle
 
 from fleetsim.models import PathProfile, RouteProfile
 from fleetsim.physics import drive_trace, trace_energy
-from fleetsim.simulation.trip_energy import combo_energy
+from fleetsim.simulation.trip_energy import combine_trips, combo_energy
 
 
 def flat_route(route_id: str, elevation_m: float | None) -> RouteProfile:
@@ -31,3 +31,14 @@ def test_trip_energy_uses_the_route_elevation_and_the_temperature() -> None:
     assert energy.net_kwh[1] == pytest.approx(at_altitude.net_kwh[0], rel=1e-12)
     assert energy.net_kwh[1] < energy.net_kwh[0]  # thinner air at 1500 m
     assert energy.net_kwh[2] > energy.net_kwh[1]  # denser air at -10 °C
+
+
+def test_combined_trips_are_the_distinct_rows_in_order_and_each_trip_finds_its_own() -> None:
+    rng = np.random.default_rng(3)
+    vehicle_type = rng.integers(0, 4, 2_000)
+    route = rng.integers(0, 7, 2_000)
+    ambient_c = rng.choice([-12.34, -0.05, 0.0, 3.1, 21.7], 2_000)
+    combos, combo = combine_trips(vehicle_type, route, ambient_c)
+    rows = np.stack([vehicle_type, route, np.round(ambient_c / 0.1).astype(np.intp)], axis=1)
+    assert [tuple(c) for c in combos.tolist()] == sorted({tuple(r) for r in rows.tolist()})
+    assert (combos[combo] == rows).all()
