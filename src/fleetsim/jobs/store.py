@@ -577,7 +577,7 @@ def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, st
     summary = summarise(result)
     return {
         part: result.part_json(part)
-        if part == "metadata" or len(result.parts[part]) <= JSONB_PART_MAX_BYTES
+        if part == "metadata" or result.part_size(part) <= JSONB_PART_MAX_BYTES
         else None
         for part in parts
     } | {

@@ -5,12 +5,12 @@ are written a block of rows at a time, column by column: each column's values be
 JSON text together (numbers rounded as `rounded_floats` rounds them but in one vectorised
 pass, then written by orjson; ids encoded once; times once per distinct value in the block),
 then one template per row joins the columns, its keys in sorted order. No dict or model
-object is made per row, the text of only one block of rows is held at a time, and the bytes
-equal `canonical_json_text` of the rows.
+object is made per row, the text of only one block of rows is held at a time besides the
+stream it is written to, and the bytes equal `canonical_json_text` of the rows.
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any, cast
+from typing import Any, BinaryIO, cast
 
 import numpy as np
 import orjson
@@ -92,18 +92,22 @@ def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
     return texts
 
 
-def rows_json(n_rows: int, columns: Mapping[str, Column]) -> bytes:
-    """`n_rows` rows of `columns` as a JSON list of objects with sorted keys."""
+def write_rows_json(out: BinaryIO, n_rows: int, columns: Mapping[str, Column]) -> None:
+    """Write `n_rows` rows of `columns` to `out` as a JSON list of objects with sorted keys,
+    a block of rows at a time: only one block's text is held besides what `out` holds."""
     names = sorted(columns)
     template = b"{" + b",".join(b'"%s":%%b' % name.encode() for name in names) + b"}"
-    pieces = [b"["]
+    full_block = b",".join([template] * BLOCK_ROWS)  # the template of every whole block
+    out.write(b"[")
     for first in range(0, n_rows, BLOCK_ROWS):
         rows = slice(first, min(first + BLOCK_ROWS, n_rows))
-        table = np.empty((rows.stop - rows.start, len(names)), dtype=object)
+        n_block = rows.stop - rows.start
+        table = np.empty((n_block, len(names)), dtype=object)
         for j, name in enumerate(names):
             table[:, j] = columns[name](rows)
         # One formatting call for the block: its rows' template, the values row after row.
-        block = b",".join([template] * len(table)) % tuple(table.ravel().tolist())
-        pieces += [b"," if first else b"", block]
-    pieces.append(b"]")
-    return b"".join(pieces)  # one copy of the text, however many blocks
+        block_template = full_block if n_block == BLOCK_ROWS else b",".join([template] * n_block)
+        if first:
+            out.write(b",")
+        out.write(block_template % tuple(table.ravel().tolist()))
+    out.write(b"]")
