@@ -314,27 +314,27 @@ def _seconds_range(seconds: list[float]) -> str:
 
 
 def _trips(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
-    order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
-    used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
-    departure_s = run.trip_departure_s[order]
+    """Every trip, by departure then vehicle."""
+    used_kwh, km = run.trip_energy_used_kwh, run.trip_distance_km
     write_rows_json(
         out,
-        len(order),
+        len(km),
         {
-            "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle[order]),
-            "route_id": labels(run.index.route_ids, run.trip_route[order]),
-            "departure": times(clock, departure_s),
-            "arrival": times(clock, departure_s + run.trip_duration_s[order]),
+            "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle),
+            "route_id": labels(run.index.route_ids, run.trip_route),
+            "departure": times(clock, run.trip_departure_s),
+            "arrival": times(clock, run.trip_departure_s + run.trip_duration_s),
             "distance_km": numbers(km),
             "energy_used_kwh": numbers(used_kwh),
-            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0)),
-            "soc_start": numbers(run.trip_soc_start[order]),
-            "soc_end": numbers(run.trip_soc_end[order]),
-            "missed_s": numbers(run.trip_missed_s[order]),
-            "stranded": booleans(run.trip_stranded[order]),
-            "stranded_at_km": optional_numbers(run.trip_stranded_at_km[order]),
-            "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh[order]),
+            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(km)), where=km > 0)),
+            "soc_start": numbers(run.trip_soc_start),
+            "soc_end": numbers(run.trip_soc_end),
+            "missed_s": numbers(run.trip_missed_s),
+            "stranded": booleans(run.trip_stranded),
+            "stranded_at_km": optional_numbers(run.trip_stranded_at_km),
+            "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh),
         },
+        order=np.lexsort((run.trip_vehicle, run.trip_departure_s)),
     )
 
 
@@ -372,24 +372,24 @@ def _site_load(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
 
 
 def _events(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
+    """Every stay on a charger port, by vehicle then plug-in time."""
     e = run.events
-    order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
-    col = {name: values[order] for name, values in e.items()}
     write_rows_json(
         out,
-        len(order),
+        len(e["vehicle"]),
         {
-            "vehicle_id": labels(run.index.vehicle_ids, col["vehicle"].astype(np.intp)),
-            "charger_id": labels(run.index.charger_ids, col["charger"].astype(np.intp)),
-            "arrived": times(clock, col["arrived_s"]),
-            "plugged_in": times(clock, col["plugged_in_s"]),
-            "end": times(clock, col["end_s"]),
-            "energy_requested_kwh": numbers(col["energy_requested_kwh"]),
-            "energy_from_grid_kwh": numbers(col["energy_from_grid_kwh"]),
-            "energy_to_battery_kwh": numbers(col["energy_to_battery_kwh"]),
-            "soc_start": numbers(col["soc_start"]),
-            "soc_end": numbers(col["soc_end"]),
-            "cost": numbers(col["cost"]),
-            "wait_s": numbers(col["plugged_in_s"] - col["arrived_s"]),
+            "vehicle_id": labels(run.index.vehicle_ids, e["vehicle"].astype(np.intp)),
+            "charger_id": labels(run.index.charger_ids, e["charger"].astype(np.intp)),
+            "arrived": times(clock, e["arrived_s"]),
+            "plugged_in": times(clock, e["plugged_in_s"]),
+            "end": times(clock, e["end_s"]),
+            "energy_requested_kwh": numbers(e["energy_requested_kwh"]),
+            "energy_from_grid_kwh": numbers(e["energy_from_grid_kwh"]),
+            "energy_to_battery_kwh": numbers(e["energy_to_battery_kwh"]),
+            "soc_start": numbers(e["soc_start"]),
+            "soc_end": numbers(e["soc_end"]),
+            "cost": numbers(e["cost"]),
+            "wait_s": numbers(e["plugged_in_s"] - e["arrived_s"]),
         },
+        order=np.lexsort((e["plugged_in_s"], e["vehicle"])),
     )

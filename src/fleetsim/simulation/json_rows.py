@@ -21,8 +21,10 @@ from fleetsim.simulation.local_time import LocalClock
 
 Texts = NDArray[np.object_] | NDArray[np.bytes_]
 """Values as their JSON texts (bytes), one per row."""
-Column = Callable[[slice], Texts]
-"""A column: the JSON texts of the rows in a slice."""
+Rows = slice | NDArray[np.intp]
+"""Rows of a column's values: a slice of them, or their positions."""
+Column = Callable[[Rows], Texts]
+"""A column: the JSON texts of the given rows."""
 
 BLOCK_ROWS = 65_536
 """Rows written per block: enough to amortise the per-block calls, small enough that the
@@ -59,7 +61,7 @@ def numbers(values: NDArray[np.floating[Any]]) -> Column:
 def optional_numbers(values: NDArray[np.float64]) -> Column:
     """Rounded floats, null where NaN (not applicable)."""
 
-    def texts(rows: slice) -> Texts:
+    def texts(rows: Rows) -> Texts:
         block = values[rows]
         rounded: list[float | None] = rounded_array(np.nan_to_num(block)).tolist()
         for i in np.flatnonzero(np.isnan(block)).tolist():
@@ -85,23 +87,31 @@ def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
     """The local time at each elapsed offset as the envelope's JSON writes a datetime, each
     distinct time of a block formatted once, all of them in array operations."""
 
-    def texts(rows: slice) -> Texts:
+    def texts(rows: Rows) -> Texts:
         distinct, inverse = np.unique(seconds[rows], return_inverse=True)
         return clock.iso_texts(distinct.astype(np.float64))[inverse.reshape(-1)]
 
     return texts
 
 
-def write_rows_json(out: BinaryIO, n_rows: int, columns: Mapping[str, Column]) -> None:
+def write_rows_json(
+    out: BinaryIO,
+    n_rows: int,
+    columns: Mapping[str, Column],
+    order: NDArray[np.intp] | None = None,
+) -> None:
     """Write `n_rows` rows of `columns` to `out` as a JSON list of objects with sorted keys,
-    a block of rows at a time: only one block's text is held besides what `out` holds."""
+    a block of rows at a time: only one block's text is held besides what `out` holds.
+    With `order`, the rows are the columns' values at those positions, gathered a block at
+    a time (no sorted copy of a whole column)."""
     names = sorted(columns)
     template = b"{" + b",".join(b'"%s":%%b' % name.encode() for name in names) + b"}"
     full_block = b",".join([template] * BLOCK_ROWS)  # the template of every whole block
     out.write(b"[")
     for first in range(0, n_rows, BLOCK_ROWS):
-        rows = slice(first, min(first + BLOCK_ROWS, n_rows))
-        n_block = rows.stop - rows.start
+        span = slice(first, min(first + BLOCK_ROWS, n_rows))
+        rows: Rows = span if order is None else order[span]
+        n_block = span.stop - span.start
         table = np.empty((n_block, len(names)), dtype=object)
         for j, name in enumerate(names):
             table[:, j] = columns[name](rows)
