@@ -3,10 +3,10 @@
 The envelope's long parts (trips, series, site load, events) are lists of flat objects. They
 are written a block of rows at a time, column by column: each column's values become their
 JSON text together (numbers rounded as `rounded_floats` rounds them but in one vectorised
-pass, then written by orjson; ids encoded once; times once per distinct value in the block),
-then one template per row joins the columns, its keys in sorted order. No dict or model
-object is made per row, the text of only one block of rows is held at a time besides the
-stream it is written to, and the bytes equal `canonical_json_text` of the rows.
+pass, then written by orjson; ids encoded once; times once per distinct value in the column
+or the block), then one template per row joins the columns, its keys in sorted order. No
+dict or model object is made per row, the text of only one block of rows is held at a time
+besides the stream it is written to, and the bytes equal `canonical_json_text` of the rows.
 """
 
 from collections.abc import Callable, Mapping
@@ -26,9 +26,9 @@ Rows = slice | NDArray[np.intp]
 Column = Callable[[Rows], Texts]
 """A column: the JSON texts of the given rows."""
 
-BLOCK_ROWS = 65_536
-"""Rows written per block: enough to amortise the per-block calls, small enough that the
-block's per-value texts stay a few tens of MB."""
+BLOCK_ROWS = 16_384
+"""Rows written per block: enough to amortise the per-block calls (larger blocks were no
+faster), small enough that the block's per-value texts stay a few MB."""
 
 
 def _texts(values: list[float | None]) -> Texts:
@@ -83,11 +83,30 @@ def labels(names: list[str], index: NDArray[np.integer[Any]]) -> Column:
     return lambda rows: encoded[positions[rows]]
 
 
+SHARED_TIMES_SHARE = 4
+"""A column whose distinct times are at most 1/this of its rows (on the step grid: arrivals,
+plug-ins, departures) formats each of them once for the whole column; others (end times to
+the microsecond) format each block's distinct times, so no column-long table is held."""
+
+
 def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
     """The local time at each elapsed offset as the envelope's JSON writes a datetime, each
-    distinct time of a block formatted once, all of them in array operations."""
+    distinct time formatted once (per column, or per block when nearly all differ), all of
+    them in array operations."""
+    shared: list[tuple[NDArray[np.bytes_], NDArray[np.intp]]] = []
+    checked = False
 
     def texts(rows: Rows) -> Texts:
+        nonlocal checked
+        if not checked:  # on the first block: the whole column's distinct times
+            checked = True
+            distinct, inverse = np.unique(seconds, return_inverse=True)
+            if len(distinct) * SHARED_TIMES_SHARE <= len(seconds):
+                formatted = clock.iso_texts(distinct.astype(np.float64))
+                shared.append((formatted, inverse.reshape(-1).astype(np.intp)))
+        if shared:
+            formatted, inverse = shared[0]
+            return formatted[inverse[rows]]
         distinct, inverse = np.unique(seconds[rows], return_inverse=True)
         return clock.iso_texts(distinct.astype(np.float64))[inverse.reshape(-1)]
 
