@@ -379,10 +379,6 @@ class CanonicalResult:
         """The metadata part as its model (as rounded as the bytes)."""
         return Metadata.model_validate_json(bytes(self.part_view("metadata")))
 
-    def json_pieces(self) -> list[bytes]:
-        """`json_bytes` as a list, for writers that take pieces: the envelope itself."""
-        return [self.envelope]
-
     def json_bytes(self) -> bytes:
         """The envelope's byte-stable JSON (`canonical_json_bytes` of its model), held, not
         joined: no copy."""
