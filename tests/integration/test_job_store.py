@@ -306,8 +306,8 @@ async def test_a_part_too_large_for_jsonb_is_kept_only_in_the_bytes(
 ) -> None:
     request = SimulationRequest(scenario="smoke")
     result = runner.run_request(request, load_catalogue(CONFIG_DIR), CONFIG_DIR)
-    limit = len(result.parts["site_load"]) - 1  # site_load is over it, trips are under it
-    assert len(result.parts["trips"]) <= limit
+    limit = result.part_size("site_load") - 1  # site_load is over it, trips are under it
+    assert result.part_size("trips") <= limit
     monkeypatch.setattr(job_store, "JSONB_PART_MAX_BYTES", limit)
     job_id = await queued_job(store)
     claim = await store.claim(job_id, lease_s=60, max_attempts=3)

@@ -63,7 +63,7 @@ def run_point(request_json: bytes, config_dir: Path, out_dir: Path) -> PointRun:
     except Exception as exc:  # a point's failure is a row of the table, not the study's end
         return PointRun(job_id, None, power, f"{type(exc).__name__}: {exc}", False)
     write_result(out_dir, job_id, result.json_bytes())
-    kpis = orjson.loads(result.parts["metadata"])["kpis"]
+    kpis = orjson.loads(result.part_view("metadata"))["kpis"]
     return PointRun(job_id, kpis, power, None, reused=False)
 
 

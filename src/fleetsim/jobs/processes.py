@@ -56,8 +56,8 @@ def _worker_main(connection: Connection, memory_bytes: int) -> None:
             return
         try:
             result = simulate(resolved)
-            # Its parts' bytes as they are: the caller keeps them without parsing the JSON.
-            reply: tuple[str, Any] = ("ok", (result.parts, result.row_counts))
+            # Its bytes as they are: the caller keeps them without parsing the JSON.
+            reply: tuple[str, Any] = ("ok", (result.envelope, result.spans, result.row_counts))
         except MemoryError:
             reply = ("memory", None)
         except Exception as exc:  # sent back: the caller records it as the job's error
@@ -134,8 +134,7 @@ class JobProcesses:
             self._idle.put_nowait(None)
             raise
         self._idle.put_nowait(worker)
-        parts, row_counts = data
-        return CanonicalResult(parts, row_counts)
+        return CanonicalResult.of_envelope(*data)
 
     def _started(self) -> _Worker:
         worker = _Worker(self._limits)
@@ -148,7 +147,7 @@ class JobProcesses:
 
     def _run(
         self, worker: _Worker, resolved: ResolvedRequest
-    ) -> tuple[dict[str, bytes], dict[str, int]]:
+    ) -> tuple[bytes, dict[str, tuple[int, int]], dict[str, int]]:
         """Blocking: send the request, wait for the reply until the deadline."""
         limits = self._limits
         started = time.monotonic()
@@ -175,8 +174,8 @@ class JobProcesses:
             )
         if status == "error":
             raise _RunError(value)
-        parts: tuple[dict[str, bytes], dict[str, int]] = value
-        return parts
+        envelope: tuple[bytes, dict[str, tuple[int, int]], dict[str, int]] = value
+        return envelope
 
     async def close(self) -> None:
         """Stop every worker (a run still going is killed)."""

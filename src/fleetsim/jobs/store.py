@@ -577,7 +577,7 @@ def _parts_json(result: CanonicalResult, parts: tuple[str, ...]) -> dict[str, st
     summary = summarise(result)
     return {
         part: result.part_json(part)
-        if part == "metadata" or len(result.parts[part]) <= JSONB_PART_MAX_BYTES
+        if part == "metadata" or result.part_size(part) <= JSONB_PART_MAX_BYTES
         else None
         for part in parts
     } | {
@@ -592,11 +592,9 @@ RESULT_GZIP_LEVEL = 6
 
 def result_gzip(result: CanonicalResult) -> bytes:
     """The canonical bytes, gzip-compressed with no timestamp (the same result always
-    compresses to the same bytes), piece by piece: the whole text is never joined."""
+    compresses to the same bytes), from the envelope as the result holds it (no copy)."""
     compressor = zlib.compressobj(RESULT_GZIP_LEVEL, zlib.DEFLATED, 31)  # 31: a gzip stream
-    compressed = [compressor.compress(piece) for piece in result.json_pieces()]
-    compressed.append(compressor.flush())
-    return b"".join(compressed)
+    return compressor.compress(result.json_bytes()) + compressor.flush()
 
 
 def _failed(error: JobError, now: Any) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """Turn a fleet run's arrays into the result envelope: KPIs, trips, events, series."""
 
+from typing import BinaryIO
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -12,6 +14,7 @@ from fleetsim.models import (
 )
 from fleetsim.models.result import (
     Counts,
+    EnvelopeWriter,
     HorizonSummary,
     SavingsVsGreedy,
     SessionResult,
@@ -26,8 +29,8 @@ from fleetsim.simulation.json_rows import (
     labels,
     numbers,
     optional_numbers,
-    rows_json,
     times,
+    write_rows_json,
 )
 from fleetsim.simulation.local_time import LocalClock
 from fleetsim.simulation.tariffs import demand_charges
@@ -155,15 +158,18 @@ def build_result(
         lineage={"inputs": dict(sorted(resolved.lineage.items()))},
         time_series_resolution_s=run.sample_every * run.step_s,
     )
-    # The rows go straight from arrays to canonical JSON text: no object per row.
-    return CanonicalResult(
-        {
-            "metadata": canonical_json_text(canonical_data(metadata)).encode("utf-8"),
-            "trips": _trips(run, clock),
-            "time_series_data": _series(run, clock),
-            "site_load": _site_load(run, clock),
-            "charging_events": _events(run, clock),
-        },
+    # The rows go straight from arrays to canonical JSON text, no object per row, into the
+    # envelope's one buffer, in its parts' (sorted) order.
+    writer = EnvelopeWriter()
+    _events(writer.start("charging_events"), run, clock)
+    writer.start("metadata").write(canonical_json_text(canonical_data(metadata)).encode("utf-8"))
+    _site_load(writer.start("site_load"), run, clock)
+    _series(writer.start("time_series_data"), run, clock)
+    _trips(writer.start("trips"), run, clock)
+    envelope, spans = writer.finished()
+    return CanonicalResult.of_envelope(
+        envelope,
+        spans,
         {
             "trips": len(run.trip_vehicle),
             "time_series_data": run.series_soc.size,
@@ -307,35 +313,37 @@ def _seconds_range(seconds: list[float]) -> str:
     return f"{low} s" if low == high else f"{low}-{high} s"
 
 
-def _trips(run: FleetRun, clock: LocalClock) -> bytes:
-    order = np.lexsort((run.trip_vehicle, run.trip_departure_s))
-    used_kwh, km = run.trip_energy_used_kwh[order], run.trip_distance_km[order]
-    departure_s = run.trip_departure_s[order]
-    return rows_json(
-        len(order),
+def _trips(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
+    """Every trip, by departure then vehicle."""
+    used_kwh, km = run.trip_energy_used_kwh, run.trip_distance_km
+    write_rows_json(
+        out,
+        len(km),
         {
-            "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle[order]),
-            "route_id": labels(run.index.route_ids, run.trip_route[order]),
-            "departure": times(clock, departure_s),
-            "arrival": times(clock, departure_s + run.trip_duration_s[order]),
+            "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle),
+            "route_id": labels(run.index.route_ids, run.trip_route),
+            "departure": times(clock, run.trip_departure_s),
+            "arrival": times(clock, run.trip_departure_s + run.trip_duration_s),
             "distance_km": numbers(km),
             "energy_used_kwh": numbers(used_kwh),
-            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(order)), where=km > 0)),
-            "soc_start": numbers(run.trip_soc_start[order]),
-            "soc_end": numbers(run.trip_soc_end[order]),
-            "missed_s": numbers(run.trip_missed_s[order]),
-            "stranded": booleans(run.trip_stranded[order]),
-            "stranded_at_km": optional_numbers(run.trip_stranded_at_km[order]),
-            "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh[order]),
+            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(km)), where=km > 0)),
+            "soc_start": numbers(run.trip_soc_start),
+            "soc_end": numbers(run.trip_soc_end),
+            "missed_s": numbers(run.trip_missed_s),
+            "stranded": booleans(run.trip_stranded),
+            "stranded_at_km": optional_numbers(run.trip_stranded_at_km),
+            "shortfall_kwh": optional_numbers(run.trip_shortfall_kwh),
         },
+        order=np.lexsort((run.trip_vehicle, run.trip_departure_s)),
     )
 
 
-def _series(run: FleetRun, clock: LocalClock) -> bytes:
+def _series(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
     """Per sample, per vehicle (fleet order): SoC, odometer, state and battery power."""
     n_samples, n_vehicles = run.series_soc.shape
     sample_s = np.arange(n_samples) * float(run.sample_every * run.step_s)
-    return rows_json(
+    write_rows_json(
+        out,
         n_samples * n_vehicles,
         {
             "t": times(clock, np.repeat(sample_s, n_vehicles)),
@@ -348,11 +356,12 @@ def _series(run: FleetRun, clock: LocalClock) -> bytes:
     )
 
 
-def _site_load(run: FleetRun, clock: LocalClock) -> bytes:
+def _site_load(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
     """Per step, per site: grid kW."""
     n_sites = len(run.index.site_ids)
     step_s = np.arange(run.n_steps) * float(run.step_s)
-    return rows_json(
+    write_rows_json(
+        out,
         run.n_steps * n_sites,
         {
             "t": times(clock, np.repeat(step_s, n_sites)),
@@ -362,24 +371,25 @@ def _site_load(run: FleetRun, clock: LocalClock) -> bytes:
     )
 
 
-def _events(run: FleetRun, clock: LocalClock) -> bytes:
+def _events(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
+    """Every stay on a charger port, by vehicle then plug-in time."""
     e = run.events
-    order = np.lexsort((e["plugged_in_s"], e["vehicle"]))
-    col = {name: values[order] for name, values in e.items()}
-    return rows_json(
-        len(order),
+    write_rows_json(
+        out,
+        len(e["vehicle"]),
         {
-            "vehicle_id": labels(run.index.vehicle_ids, col["vehicle"].astype(np.intp)),
-            "charger_id": labels(run.index.charger_ids, col["charger"].astype(np.intp)),
-            "arrived": times(clock, col["arrived_s"]),
-            "plugged_in": times(clock, col["plugged_in_s"]),
-            "end": times(clock, col["end_s"]),
-            "energy_requested_kwh": numbers(col["energy_requested_kwh"]),
-            "energy_from_grid_kwh": numbers(col["energy_from_grid_kwh"]),
-            "energy_to_battery_kwh": numbers(col["energy_to_battery_kwh"]),
-            "soc_start": numbers(col["soc_start"]),
-            "soc_end": numbers(col["soc_end"]),
-            "cost": numbers(col["cost"]),
-            "wait_s": numbers(col["plugged_in_s"] - col["arrived_s"]),
+            "vehicle_id": labels(run.index.vehicle_ids, e["vehicle"].astype(np.intp)),
+            "charger_id": labels(run.index.charger_ids, e["charger"].astype(np.intp)),
+            "arrived": times(clock, e["arrived_s"]),
+            "plugged_in": times(clock, e["plugged_in_s"]),
+            "end": times(clock, e["end_s"]),
+            "energy_requested_kwh": numbers(e["energy_requested_kwh"]),
+            "energy_from_grid_kwh": numbers(e["energy_from_grid_kwh"]),
+            "energy_to_battery_kwh": numbers(e["energy_to_battery_kwh"]),
+            "soc_start": numbers(e["soc_start"]),
+            "soc_end": numbers(e["soc_end"]),
+            "cost": numbers(e["cost"]),
+            "wait_s": numbers(e["plugged_in_s"] - e["arrived_s"]),
         },
+        order=np.lexsort((e["plugged_in_s"], e["vehicle"])),
     )
