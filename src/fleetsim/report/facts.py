@@ -1,11 +1,7 @@
-"""The facts a planner asks first, read from a result envelope's canonical data: stranded
-trips and vehicles, and each charger's use. The KPIs and per-site figures are the
-envelope's own (`metadata.kpis`); these are the few that need its rows.
-"""
+"""The facts a planner asks first beyond the envelope's own KPIs: stranded vehicles and
+each charger's use with its ports (stranded trips come from `simulation.summary`)."""
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from fleetsim.models import CanonicalResult, Metadata, VehicleSummary
 from fleetsim.report.inputs import InputFigures
@@ -15,20 +11,6 @@ MISSED_SESSIONS_LEGEND = (
     "missed charging sessions: stays that left a charger's queue without ever getting a"
     " port (the vehicle departed without charging there)"
 )
-
-
-@dataclass(frozen=True)
-class StrandedTrip:
-    """A trip the battery could not finish: where it stopped, km from its start, and how
-    much energy was missing, kWh."""
-
-    vehicle_id: str
-    route_id: str
-    departure: str
-    """ISO 8601 local time, as the envelope writes it."""
-    soc_start: float
-    stranded_at_km: float | None
-    shortfall_kwh: float | None
 
 
 @dataclass(frozen=True)
@@ -43,22 +25,6 @@ class ChargerUse:
     energy_from_grid_kwh: float
     mean_wait_s: float
     max_wait_s: float
-
-
-def stranded_trips(data: Mapping[str, Any]) -> list[StrandedTrip]:
-    """Every stranded trip, in the envelope's order (departure, then vehicle)."""
-    return [
-        StrandedTrip(
-            vehicle_id=trip["vehicle_id"],
-            route_id=trip["route_id"],
-            departure=trip["departure"],
-            soc_start=trip["soc_start"],
-            stranded_at_km=trip["stranded_at_km"],
-            shortfall_kwh=trip["shortfall_kwh"],
-        )
-        for trip in data["trips"]
-        if trip["stranded"]
-    ]
 
 
 def stranded_vehicles(metadata: Metadata) -> list[VehicleSummary]:

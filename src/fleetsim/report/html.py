@@ -8,21 +8,20 @@ the configuration (ids, names, warnings) goes through `html.escape`.
 
 import base64
 from collections.abc import Iterable, Sequence
-from datetime import datetime
 from html import escape
 from uuid import UUID
 
 from fleetsim.models import CanonicalResult, Metadata
+from fleetsim.models.summary import StrandedTrip
 from fleetsim.plots import chart_pngs
 from fleetsim.report.facts import (
     MISSED_SESSIONS_LEGEND,
     ChargerUse,
-    StrandedTrip,
     charger_use,
-    stranded_trips,
     stranded_vehicles,
 )
 from fleetsim.report.inputs import InputFigures
+from fleetsim.simulation.summary import stranded_trips
 
 STRANDED_ROWS_MAX = 200
 """The stranded-trip table lists this many (the first by departure) and counts the rest."""
@@ -163,7 +162,7 @@ def _stranded(meta: Metadata, trips: list[StrandedTrip]) -> str:
         [
             t.vehicle_id,
             t.route_id,
-            datetime.fromisoformat(t.departure).strftime("%a %Y-%m-%d %H:%M"),
+            t.departure.strftime("%a %Y-%m-%d %H:%M"),
             f"{t.soc_start:.1%}",
             _number(t.stranded_at_km, "{:,.1f}"),
             _number(t.shortfall_kwh, "{:,.1f}"),

@@ -25,8 +25,7 @@ def summarise(result: CanonicalResult) -> ResultSummary:
     """The summary of one result envelope."""
     metadata = result.metadata
     events: Sequence[Mapping[str, Any]] = result.data["charging_events"]
-    stranded = [trip for trip in result.data["trips"] if trip["stranded"]]
-    stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
+    stranded = stranded_trips(result.data)
     return ResultSummary(
         metadata=_metadata(metadata),
         headline=_headline(metadata),
@@ -34,13 +33,20 @@ def summarise(result: CanonicalResult) -> ResultSummary:
         sites=_sites(metadata.kpis),
         vehicles=_vehicles(metadata, events),
         chargers=_chargers(metadata.kpis, events),
-        stranded_trips=[
-            StrandedTrip.model_validate({field: trip[field] for field in StrandedTrip.model_fields})
-            for trip in stranded[:MAX_STRANDED_LISTED]
-        ],
+        stranded_trips=stranded[:MAX_STRANDED_LISTED],
         stranded_trips_not_listed=max(len(stranded) - MAX_STRANDED_LISTED, 0),
         warnings=metadata.warnings,
     )
+
+
+def stranded_trips(data: Mapping[str, Any]) -> list[StrandedTrip]:
+    """Every stranded trip of an envelope's canonical data, by departure then vehicle."""
+    stranded = [trip for trip in data["trips"] if trip["stranded"]]
+    stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
+    fields = StrandedTrip.model_fields
+    return [
+        StrandedTrip.model_validate({field: trip[field] for field in fields}) for trip in stranded
+    ]
 
 
 def _headline(metadata: Metadata) -> HeadlineKpis:

@@ -4,8 +4,9 @@ and which input figures are still known."""
 from report_runs import Run
 
 from fleetsim.config import Catalogue
-from fleetsim.report.facts import charger_use, stranded_trips, stranded_vehicles
+from fleetsim.report.facts import charger_use, stranded_vehicles
 from fleetsim.report.inputs import figures_from_catalogue, figures_of
+from fleetsim.simulation.summary import stranded_trips
 
 
 def test_every_charger_is_listed_with_its_ports_idle_ones_included(smoke: Run) -> None:
