@@ -11,7 +11,7 @@ from starlette.routing import Match
 from fleetsim.api.schemas import Message, Problems
 from fleetsim.config.errors import ConfigErrors
 from fleetsim.errors import BucketUnavailableError, StoreUnavailableError
-from fleetsim.jobs.errors import config_problems, validation_problems
+from fleetsim.jobs.errors import NoBucketError, config_problems, validation_problems
 from fleetsim.jobs.service import CatalogueUnavailableError
 from fleetsim.jobs.store import IdempotencyConflictError, InvalidCursorError
 from fleetsim.models.job import Problem
@@ -55,6 +55,11 @@ async def _catalogue_unavailable(request: Request, exc: Exception) -> JSONRespon
     return _unavailable(str(exc))
 
 
+async def _no_bucket(request: Request, exc: Exception) -> JSONResponse:
+    """A gcs job's result read by a process without FLEETSIM_GCS_BUCKET."""
+    return _unavailable(str(exc))
+
+
 async def _result_object_missing(request: Request, exc: Exception) -> JSONResponse:
     logger.error("%s", exc)
     body = Message(detail=str(exc)).model_dump()
@@ -94,4 +99,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(PublishError, _publish_failed)
     app.add_exception_handler(StoreUnavailableError, _store_unavailable)
     app.add_exception_handler(CatalogueUnavailableError, _catalogue_unavailable)
+    app.add_exception_handler(NoBucketError, _no_bucket)
     app.add_exception_handler(ResultObjectMissingError, _result_object_missing)

@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 from fleetsim.api.deps import CatalogueDep, JobServiceDep, require_api_key
 from fleetsim.api.schemas import responses
 from fleetsim.config import Catalogue
-from fleetsim.jobs.errors import NoBucketError
 from fleetsim.models import CanonicalResult
 
 REPORT_MAX_RESULT_MB = 64
@@ -46,10 +45,7 @@ async def report_of(job_id: UUID, jobs: JobServiceDep, catalogue: CatalogueDep) 
     """Headline KPIs, charts (inline PNG), stranded trips, sites, chargers, warnings and the
     input's lineage, viewable offline. Chargers' ports and vehicle types' reserves come from
     reference data still as the run saw it (by its lineage); others show as unknown."""
-    try:
-        found = await jobs.result(job_id)
-    except NoBucketError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    found = await jobs.result(job_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
     if found.data is None:

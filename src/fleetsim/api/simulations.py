@@ -17,7 +17,6 @@ from fleetsim.api.deps import (
 )
 from fleetsim.api.json_body import StrictJsonRoute
 from fleetsim.api.schemas import Accepted, JobPage, responses
-from fleetsim.jobs.errors import NoBucketError
 from fleetsim.jobs.limits import (
     WorkLimitError,
     WorkLimits,
@@ -179,10 +178,7 @@ async def result_of(
     """The same bytes whichever sink holds them: a mode gcs result is read from its object
     (the bucket stays private; clients need no Google credentials). A database result is
     sent as stored, gzip-compressed, to clients that accept gzip."""
-    try:
-        found = await jobs.result(job_id)
-    except NoBucketError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    found = await jobs.result(job_id)
     _succeeded(job_id, found)
     assert found is not None and found.data is not None
     if found.gzipped and accepts_gzip(accept_encoding):
@@ -214,10 +210,7 @@ async def summary_of(job_id: UUID, jobs: JobServiceDep) -> Response:
     KPIs, each site's peak against its limit with energy and cost, each vehicle's lowest
     SoC, stranded trips, energy and port waits, each charger's utilisation (idle ones too),
     the first stranded trips and the warnings. Byte-stable, like the result."""
-    try:
-        found = await jobs.summary(job_id)
-    except NoBucketError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    found = await jobs.summary(job_id)
     _succeeded(job_id, found)
     assert found is not None and found.data is not None
     return Response(found.data, media_type="application/json")
@@ -263,10 +256,7 @@ async def result_rows_of(
 ) -> Response:
     """`time_series_data`, `site_load` or `charging_events`, exactly as in the result; with
     `Accept: text/csv`, a CSV file for a spreadsheet (empty cells for null)."""
-    try:
-        found = await jobs.result_rows(job_id, part)
-    except NoBucketError as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(exc)) from exc
+    found = await jobs.result_rows(job_id, part)
     _succeeded(job_id, found)
     assert found is not None and found.rows is not None
     rows = found.rows
