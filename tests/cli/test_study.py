@@ -16,9 +16,8 @@ from typer.testing import CliRunner
 from fleetsim import runner
 from fleetsim.cli import app
 from fleetsim.config import load_catalogue, resolve_request
-from fleetsim.models import SimulationRequest
 from fleetsim.models.study import StudyRequest, meets, point_kpis
-from fleetsim.studies.points import point_request
+from fleetsim.studies.points import installed_kw, point_request
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = ROOT / "config"
@@ -43,17 +42,13 @@ def studied(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, A
     return folder, json.loads((folder / "study.json").read_bytes()), done.stdout
 
 
-def installed_kw(request: SimulationRequest) -> float:
-    resolved = resolve_request(request, load_catalogue(CONFIG), CONFIG)
-    return sum(c.ports * c.power_kw for c in resolved.chargers.values())
-
-
 def meets_directly(study: StudyRequest, values: dict[str, Any]) -> bool:
     """Run the point as a plain `run` would and test the requirement on its KPIs."""
     assert study.size is not None
     request = point_request(study.base, values)
     result = runner.run_request(request, load_catalogue(CONFIG), CONFIG)
-    kpis = point_kpis(dict(result.data["metadata"]["kpis"]), installed_kw(request))
+    resolved = resolve_request(request, load_catalogue(CONFIG), CONFIG)
+    kpis = point_kpis(dict(result.data["metadata"]["kpis"]), installed_kw(resolved))
     return meets(study.size.require, kpis)
 
 

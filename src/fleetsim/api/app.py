@@ -11,11 +11,10 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from fleetsim.api import health, reference, reports, simulations, studies
-from fleetsim.api.deps import Dispatch
 from fleetsim.api.errors import install_error_handlers
 from fleetsim.api.openapi import install_openapi_corrections
 from fleetsim.jobs.execute import CoreRun
-from fleetsim.jobs.service import JobService, open_services
+from fleetsim.jobs.service import Dispatch, JobService, open_services
 from fleetsim.jobs.studies import StudyService
 from fleetsim.jobs.worker import LocalWorker
 from fleetsim.logs import configure_logging

@@ -1,7 +1,6 @@
 """What routes depend on, named as Annotated aliases so a signature says what it uses."""
 
 import hmac
-from collections.abc import Awaitable, Callable
 from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request, Security, status
@@ -9,12 +8,8 @@ from fastapi.security import APIKeyHeader
 from starlette.requests import HTTPConnection
 
 from fleetsim.config import Catalogue
-from fleetsim.jobs.service import JobService
+from fleetsim.jobs.service import Dispatch, JobService
 from fleetsim.jobs.store import JobStore
-from fleetsim.models import JobMessage
-
-Dispatch = Callable[[JobMessage], Awaitable[None]]
-"""Hands a queued job to whatever runs it: the local worker, or a Pub/Sub publisher."""
 
 
 def jobs_of(request: HTTPConnection) -> JobService:

@@ -15,11 +15,11 @@ import orjson
 
 from fleetsim import runner
 from fleetsim.config import Catalogue, ConfigErrors, request_hash, resolve_request
-from fleetsim.models import ResolvedRequest, SimulationRequest
+from fleetsim.models import SimulationRequest
 from fleetsim.models.study import StudyRequest, StudyResult, meets, point_kpis
 from fleetsim.simulation import simulate
 from fleetsim.sinks.local import write_result
-from fleetsim.studies.points import Point, PointKey, next_points, point_request
+from fleetsim.studies.points import Point, PointKey, installed_kw, next_points, point_request
 from fleetsim.studies.table import Outcome, study_result
 
 _catalogue: Catalogue | None = None
@@ -35,11 +35,6 @@ class PointRun:
     installed_kw: float
     error: str | None
     reused: bool
-
-
-def installed_kw(resolved: ResolvedRequest) -> float:
-    """Charging power installed: ports x rated kW over the chargers the run uses."""
-    return sum(c.ports * c.power_kw for c in resolved.chargers.values())
 
 
 def run_point(request_json: bytes, config_dir: Path, out_dir: Path) -> PointRun:

@@ -28,6 +28,7 @@ from fleetsim.jobs.store import Created, JobStore
 from fleetsim.models import (
     CanonicalResult,
     ChargingEvent,
+    JobMessage,
     JobMode,
     ResolvedRequest,
     ResultSummary,
@@ -42,6 +43,9 @@ from fleetsim.simulation.summary import summarise
 from fleetsim.sinks.gcs import GcsSink
 
 logger = logging.getLogger(__name__)
+
+Dispatch = Callable[[JobMessage], Awaitable[None]]
+"""Hands a queued job to whatever runs it: the local worker, or a Pub/Sub publisher."""
 
 FINISHED = frozenset({Outcome.SUCCEEDED, Outcome.FAILED, Outcome.DONE, Outcome.EXHAUSTED})
 """Outcomes after which the job is terminal (DONE: a redelivery of a finished job, so a

@@ -6,24 +6,28 @@ table is written, exactly once (the study's row is locked while it advances)."""
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from uuid import UUID
 
 from fleetsim.config import ConfigErrors
 from fleetsim.config.study import check_study
 from fleetsim.jobs.limits import job_limits
-from fleetsim.jobs.local_study import installed_kw
-from fleetsim.jobs.service import JobService
+from fleetsim.jobs.service import Dispatch, JobService
 from fleetsim.jobs.study_store import LockedStudy, NewPoint, PointRow, StudyStore
 from fleetsim.models import JobMessage
 from fleetsim.models.result import canonical_data
 from fleetsim.models.study import StudyAccepted, StudyRequest, meets, point_kpis
-from fleetsim.studies.points import Point, PointKey, next_points, point_request, study_id
+from fleetsim.studies.points import (
+    Point,
+    PointKey,
+    installed_kw,
+    next_points,
+    point_request,
+    study_id,
+)
 from fleetsim.studies.table import Outcome, study_result
 
 logger = logging.getLogger(__name__)
-
-Dispatch = Callable[[JobMessage], Awaitable[None]]
 
 
 class StudyService:

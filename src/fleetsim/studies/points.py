@@ -9,6 +9,7 @@ from uuid import UUID, uuid5
 from pydantic import JsonValue
 
 from fleetsim.config.digests import digest
+from fleetsim.models import ResolvedRequest
 from fleetsim.models.request import SimulationRequest
 from fleetsim.models.study import StudyRequest
 from fleetsim.studies import sizing
@@ -36,6 +37,11 @@ def study_id(study: StudyRequest, base_input_digest: str) -> UUID:
     the base's resolved input is unchanged, as a simulation job's id is."""
     data = study.model_dump(mode="json", by_alias=True)
     return uuid5(STUDY_NAMESPACE, digest({"study": data, "base_input": base_input_digest}))
+
+
+def installed_kw(resolved: ResolvedRequest) -> float:
+    """A point's charging infrastructure: ports x rated kW over the chargers the run uses."""
+    return sum(c.ports * c.power_kw for c in resolved.chargers.values())
 
 
 def grid(study: StudyRequest) -> list[dict[str, JsonValue]]:
