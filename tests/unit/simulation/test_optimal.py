@@ -6,7 +6,7 @@ from datetime import time
 
 import numpy as np
 import pytest
-from builders import START, build, charger, loop_route, session, vehicle
+from builders import START, build, charger, loop_route, session, tou_tariff, vehicle
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from invariants import check_invariants
@@ -127,19 +127,6 @@ def test_linear_program_solves_a_textbook_case() -> None:
     assert solve(program) == pytest.approx([1.6, 1.2])
 
 
-def night_tariff() -> Tariff:
-    """Three prices, so that both a time-of-use rule and a plan have a choice."""
-    return Tariff(
-        id="tou",
-        default_price_per_kwh=0.25,
-        windows=[
-            TariffWindow(start=time(0), end=time(6), price_per_kwh=0.10),
-            TariffWindow(start=time(16), end=time(21), price_per_kwh=0.45),
-        ],
-        demand_charge_per_kw=0.0,
-    )
-
-
 @st.composite
 def small_fleets(draw: st.DrawFn, ports_short: bool = False) -> ResolvedRequest:
     """One day (within one 48 h window) of 1-4 vans with 0-3 trips each and 0-2 sessions, a
@@ -186,7 +173,7 @@ def small_fleets(draw: st.DrawFn, ports_short: bool = False) -> ResolvedRequest:
         chargers=[plug],
         routes=[loop_route("short", 15_000, 12.0), loop_route("long", 60_000, 22.0)],
         site_limit_kw=draw(st.sampled_from([None, 30.0, 60.0])),
-        tariffs=[night_tariff()],
+        tariffs=[tou_tariff()],
         sessions=sessions,
         strategy="optimal",
     )
