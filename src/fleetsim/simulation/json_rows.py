@@ -1,61 +1,108 @@
-"""Row tables written as canonical JSON text straight from their columns.
+"""Row tables written as canonical JSON text straight from their columns, as byte arrays.
 
 The envelope's long parts (trips, series, site load, events) are lists of flat objects. They
-are written a block of rows at a time, column by column: each column's values become their
-JSON text together (numbers rounded as `rounded_floats` rounds them but in one vectorised
-pass, then written by orjson; ids encoded once; times once per distinct value in the column
-or the block), then one template per row joins the columns, its keys in sorted order. No
-dict or model object is made per row, the text of only one block of rows is held at a time
-besides the stream it is written to, and the bytes equal `canonical_json_text` of the rows.
+are written a block of rows at a time. Each column turns its block of values into `Texts`:
+every value's JSON text in a fixed-width bytes array, NUL bytes wherever the text is shorter
+than the width (numbers are laid out as sign, integer digits, point and four decimals, with
+NUL for a missing sign, leading zeros and trailing decimal zeros; ids and times are padded).
+A block's rows are then records of the key texts and the columns' texts side by side, and
+the block's JSON is the records' bytes without their NULs: a few array operations, no Python
+object per row or per value. No JSON text here holds a NUL (ids are `[A-Za-z0-9_.-]`, times
+and numbers are ASCII), so the bytes equal `canonical_json_text` of the rows (numbers as
+orjson writes the floats `rounded_floats` gives, keys sorted).
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO
 
 import numpy as np
 import orjson
 from numpy.typing import NDArray
 
-from fleetsim.models.result import rounded_array
-from fleetsim.simulation.local_time import LocalClock
+from fleetsim.models.result import FLOAT_DECIMALS, rounded_array
+from fleetsim.simulation.local_time import LocalClock, offset_text
 
-Texts = NDArray[np.object_] | NDArray[np.bytes_]
-"""Values as their JSON texts (bytes), one per row."""
+Texts = NDArray[np.bytes_]
+"""Values as their JSON texts, one per row, NUL where a text is shorter than the width."""
 Rows = slice | NDArray[np.intp]
 """Rows of a column's values: a slice of them, or their positions."""
 Column = Callable[[Rows], Texts]
 """A column: the JSON texts of the given rows."""
 
 BLOCK_ROWS = 16_384
-"""Rows written per block: enough to amortise the per-block calls (larger blocks were no
-faster), small enough that the block's per-value texts stay a few MB."""
+"""Rows written per block: enough to amortise the per-block calls, small enough that a
+block's records (rows x a few hundred bytes) stay a few MB."""
 
 
-def _texts(values: list[float | None]) -> Texts:
-    """Each number (or None) of a list as its own JSON text."""
-    column = np.empty(len(values), dtype=object)
-    if values:
-        # orjson writes the list in one call; a number's text holds no comma.
-        column[:] = orjson.dumps(values)[1:-1].split(b",")
-    return column
+def _padded(texts: list[bytes]) -> Texts:
+    """Byte strings as one NUL-padded array."""
+    return np.array(texts, dtype=np.bytes_) if texts else np.zeros(0, dtype="S1")
 
 
-def _strings(names: list[str]) -> Texts:
-    """Each string as its JSON text."""
-    encoded = np.empty(len(names), dtype=object)
-    if names:
-        # One call for the whole list; its text splits into the strings' texts unless a
-        # string holds a comma (ids and times never do), which is then encoded on its own.
-        texts = orjson.dumps(names)[1:-1].split(b",")
-        if len(texts) != len(names):
-            texts = [orjson.dumps(name) for name in names]
-        encoded[:] = texts
-    return encoded
+GROUP = 10**4
+"""Numbers are written four digits at a time, each group's text looked up in a table."""
+if FLOAT_DECIMALS != 4:
+    raise ImportError("number texts write the decimals as one group of four digits")
+
+
+def _group_table(text: Callable[[int], bytes]) -> NDArray[np.uint32]:
+    """Each group value's four-byte text (NUL-padded) as one 32-bit word, so a group is
+    looked up and stored as one number."""
+    return np.frombuffer(b"".join(text(g).ljust(4, b"\0") for g in range(GROUP)), dtype=np.uint32)
+
+
+_DIGITS = _group_table(lambda g: b"%04d" % g)
+"""A group right of a number's leading one: all four digits."""
+_LEADING = _group_table(lambda g: (b"%d" % g).rjust(4, b"\0"))
+"""A number's leading group: its digits without leading zeros (`0` itself for zero)."""
+_DECIMALS = _group_table(lambda g: (b"%04d" % g).rstrip(b"0") or b"0")
+"""The decimals: up to the last non-zero one, at least one."""
+
+_PLAIN_LIMIT = 2.0**50 / GROUP
+"""Below this magnitude a rounded float is its decimal digits exactly as orjson writes it:
+fixed notation, and ten-thousandths coarser than the float's spacing, so the float times
+10^4 rounds to its decimal's integer and no shorter decimal reads back as the same float.
+Others (and NaN, written `null`) are written by orjson itself."""
+
+
+def number_texts(values: NDArray[np.floating[Any]]) -> Texts:
+    """Each float rounded to FLOAT_DECIMALS places (never -0.0) as orjson writes it: a sign
+    where negative, its integer digits, a point and its decimals without trailing zeros."""
+    rounded = rounded_array(values)
+    with np.errstate(invalid="ignore"):
+        plain = np.abs(rounded) < _PLAIN_LIMIT
+    scaled = np.rint(np.where(plain, rounded, 0.0) * GROUP).astype(np.int64)
+    whole, fraction = np.divmod(np.abs(scaled), GROUP)
+    n_groups = max(len(str(int(whole.max()))) + 3, 4) // 4 if len(whole) else 1
+    fields = [("sign", "u1")]
+    fields += [(f"group{i}", "u4") for i in range(n_groups)]  # most significant first
+    fields += [("point", "u1"), ("decimals", "u4")]
+    record = np.empty(len(whole), dtype=np.dtype(fields))
+    record["sign"] = np.where(scaled < 0, ord("-"), 0)
+    for i in range(n_groups):
+        place = GROUP ** (n_groups - 1 - i)
+        group = whole // place % GROUP
+        # Groups left of the leading one are not written, those right of it are written
+        # whole; the units group is written (its units digit at least) even when zero.
+        leads = (whole >= place) | (place == 1)
+        record[f"group{i}"] = np.where(
+            whole >= place * GROUP, _DIGITS[group], np.where(leads, _LEADING[group], 0)
+        )
+    record["point"] = ord(".")
+    record["decimals"] = _DECIMALS[fraction]
+    texts = record.view(f"S{record.dtype.itemsize}")
+    if plain.all():
+        return texts
+    others = np.flatnonzero(~plain)
+    written = _padded(orjson.dumps(rounded[others].tolist())[1:-1].split(b","))
+    texts = texts.astype(f"S{max(texts.dtype.itemsize, written.dtype.itemsize)}")
+    texts[others] = written
+    return texts
 
 
 def numbers(values: NDArray[np.floating[Any]]) -> Column:
     """Floats rounded to the envelope's decimals, never -0.0."""
-    return lambda rows: _texts(rounded_array(values[rows]).tolist())
+    return lambda rows: number_texts(values[rows])
 
 
 def optional_numbers(values: NDArray[np.float64]) -> Column:
@@ -63,24 +110,73 @@ def optional_numbers(values: NDArray[np.float64]) -> Column:
 
     def texts(rows: Rows) -> Texts:
         block = values[rows]
-        rounded: list[float | None] = rounded_array(np.nan_to_num(block)).tolist()
-        for i in np.flatnonzero(np.isnan(block)).tolist():
-            rounded[i] = None
-        return _texts(rounded)
+        written = number_texts(np.nan_to_num(block))
+        written[np.isnan(block)] = b"null"
+        return written
 
     return texts
 
 
+_BOOLEANS = _padded([b"false", b"true"])
+
+
 def booleans(values: NDArray[np.bool_]) -> Column:
-    encoded = np.array([b"false", b"true"], dtype=object)
-    return lambda rows: cast(Texts, encoded[values[rows].astype(np.intp)])
+    return lambda rows: _BOOLEANS[values[rows].astype(np.intp)]
 
 
 def labels(names: list[str], index: NDArray[np.integer[Any]]) -> Column:
     """`names[index[i]]` as JSON strings, each name encoded once."""
-    encoded = _strings(names)
+    encoded = _padded([orjson.dumps(name) for name in names])
     positions = np.asarray(index, dtype=np.intp)
     return lambda rows: encoded[positions[rows]]
+
+
+_TWO_DIGITS = np.frombuffer(b"".join(b"%02d" % v for v in range(100)), dtype=np.uint16)
+"""0-99 as two digits, each pair one 16-bit word."""
+_TIME_FIELDS = [
+    ("open", "S1"), ("year", "u4"), ("dash1", "S1"), ("month", "u2"), ("dash2", "S1"),
+    ("day", "u2"), ("t", "S1"), ("hour", "u2"), ("colon1", "S1"), ("minute", "u2"),
+    ("colon2", "S1"), ("second", "u2"), ("point", "S1"), ("micro_high", "u2"),
+    ("micro_low", "u4"),
+]  # fmt: skip
+"""A local time's JSON text up to its offset: `"YYYY-MM-DDTHH:MM:SS`, then `.ffffff` where
+the microseconds are not zero (NUL otherwise)."""
+
+
+def time_texts(clock: LocalClock, t_s: NDArray[np.float64]) -> Texts:
+    """The moments `clock.moments(t_s)` as the result's JSON writes them (pydantic's ISO 8601:
+    microseconds only where non-zero, the moment's offset or `Z` for UTC), quoted, each field
+    a lookup in a digit table."""
+    local, offset_s = clock.local_times(t_s)
+    day = local.astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year_start = month.astype("datetime64[Y]")
+    year = year_start.astype(np.int64) + 1970
+    if len(year) and not (year.min() >= 1 and year.max() < GROUP):
+        raise ValueError("result times must fall in the years 1-9999")
+    second_of_day, micro = np.divmod((local - day).astype(np.int64), 1_000_000)
+    hour, second_of_hour = np.divmod(second_of_day, 3600)
+    distinct, which = np.unique(offset_s, return_inverse=True)
+    offsets = _padded([offset_text(int(o)).encode() for o in distinct.tolist()])
+    record = np.empty(
+        len(local), dtype=np.dtype([*_TIME_FIELDS, ("offset", offsets.dtype), ("close", "S1")])
+    )
+    record["open"] = record["close"] = b'"'
+    record["year"] = _DIGITS[year]
+    record["dash1"] = record["dash2"] = b"-"
+    record["month"] = _TWO_DIGITS[(month - year_start).astype(np.int64) + 1]
+    record["day"] = _TWO_DIGITS[(day - month).astype(np.int64) + 1]
+    record["t"] = b"T"
+    record["hour"] = _TWO_DIGITS[hour]
+    record["colon1"] = record["colon2"] = b":"
+    record["minute"] = _TWO_DIGITS[second_of_hour // 60]
+    record["second"] = _TWO_DIGITS[second_of_hour % 60]
+    fraction = micro > 0
+    record["point"] = np.where(fraction, b".", b"")
+    record["micro_high"] = np.where(fraction, _TWO_DIGITS[micro // GROUP], 0)
+    record["micro_low"] = np.where(fraction, _DIGITS[micro % GROUP], 0)
+    record["offset"] = offsets[which.reshape(-1)]
+    return record.view(f"S{record.dtype.itemsize}")
 
 
 SHARED_TIMES_SHARE = 4
@@ -93,7 +189,7 @@ def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
     """The local time at each elapsed offset as the envelope's JSON writes a datetime, each
     distinct time formatted once (per column, or per block when nearly all differ), all of
     them in array operations."""
-    shared: list[tuple[NDArray[np.bytes_], NDArray[np.intp]]] = []
+    shared: list[tuple[Texts, NDArray[np.intp]]] = []
     checked = False
 
     def texts(rows: Rows) -> Texts:
@@ -102,13 +198,13 @@ def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
             checked = True
             distinct, inverse = np.unique(seconds, return_inverse=True)
             if len(distinct) * SHARED_TIMES_SHARE <= len(seconds):
-                formatted = clock.iso_texts(distinct.astype(np.float64))
+                formatted = time_texts(clock, distinct.astype(np.float64))
                 shared.append((formatted, inverse.reshape(-1).astype(np.intp)))
         if shared:
             formatted, inverse = shared[0]
             return formatted[inverse[rows]]
         distinct, inverse = np.unique(seconds[rows], return_inverse=True)
-        return clock.iso_texts(distinct.astype(np.float64))[inverse.reshape(-1)]
+        return time_texts(clock, distinct.astype(np.float64))[inverse.reshape(-1)]
 
     return texts
 
@@ -120,23 +216,28 @@ def write_rows_json(
     order: NDArray[np.intp] | None = None,
 ) -> None:
     """Write `n_rows` rows of `columns` to `out` as a JSON list of objects with sorted keys,
-    a block of rows at a time: only one block's text is held besides what `out` holds.
+    a block of rows at a time: only one block's bytes are held besides what `out` holds.
     With `order`, the rows are the columns' values at those positions, gathered a block at
     a time (no sorted copy of a whole column)."""
     names = sorted(columns)
-    template = b"{" + b",".join(b'"%s":%%b' % name.encode() for name in names) + b"}"
-    full_block = b",".join([template] * BLOCK_ROWS)  # the template of every whole block
+    # Before each column its key (after `{` or `,`); after the last, the row's `},`.
+    keys = [b'%s"%s":' % (b"," if j else b"{", name.encode()) for j, name in enumerate(names)]
     out.write(b"[")
     for first in range(0, n_rows, BLOCK_ROWS):
         span = slice(first, min(first + BLOCK_ROWS, n_rows))
         rows: Rows = span if order is None else order[span]
-        n_block = span.stop - span.start
-        table = np.empty((n_block, len(names)), dtype=object)
-        for j, name in enumerate(names):
-            table[:, j] = columns[name](rows)
-        # One formatting call for the block: its rows' template, the values row after row.
-        block_template = full_block if n_block == BLOCK_ROWS else b",".join([template] * n_block)
-        if first:
-            out.write(b",")
-        out.write(block_template % tuple(table.ravel().tolist()))
+        values = [columns[name](rows) for name in names]
+        fields: list[tuple[str, Any]] = []
+        for j, (key, text) in enumerate(zip(keys, values, strict=True)):
+            fields += [(f"key{j}", f"S{len(key)}"), (f"value{j}", text.dtype)]
+        record = np.empty(span.stop - span.start, dtype=np.dtype([*fields, ("end", "S2")]))
+        for j, (key, text) in enumerate(zip(keys, values, strict=True)):
+            record[f"key{j}"] = key
+            record[f"value{j}"] = text
+        record["end"] = b"},"
+        written = record.view(np.uint8)
+        kept = written != 0
+        if span.stop == n_rows:
+            kept[-1] = False  # no comma after the last row
+        out.write(written[kept])
     out.write(b"]")

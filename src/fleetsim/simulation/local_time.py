@@ -113,31 +113,21 @@ class LocalClock:
             return [self.start + timedelta(seconds=s) for s in t_s]
         return [(self.start_utc + timedelta(seconds=s)).astimezone(self.zone) for s in t_s]
 
-    def iso_texts(self, t_s: NDArray[np.float64]) -> NDArray[np.bytes_]:
-        """`moments(t_s)` as the result's JSON writes them (pydantic's ISO 8601 with the
-        moment's offset, microseconds only where non-zero, `Z` for UTC), quoted, formatted as
-        arrays: equal to serialising each datetime, at a fraction of the cost."""
+    def local_times(
+        self, t_s: NDArray[np.float64]
+    ) -> tuple[NDArray[np.datetime64], NDArray[np.int64]]:
+        """`moments(t_s)` as arrays: each moment's local wall time (to the microsecond, as
+        `timedelta(seconds=s)` rounds) and its UTC offset in seconds."""
         us = _timedelta_us(t_s)
         change_s = self.offset_change_s(us // 1_000_000)
         naive = np.datetime64(self.start.replace(tzinfo=None), "us")
         local = naive + (us + change_s * 1_000_000).astype("timedelta64[us]")
-        whole = np.datetime_as_string(local, unit="s")
-        micro = us % 1_000_000
-        digits = np.strings.zfill(micro.astype("U7"), 6)
-        fraction = np.where(micro > 0, np.strings.add(".", digits), "")
         start_offset = self.start.utcoffset()
         assert start_offset is not None
-        offsets = int(start_offset.total_seconds()) + change_s
-        distinct, inverse = np.unique(offsets, return_inverse=True)
-        suffix = np.array([_offset_text(int(o)) for o in distinct])[inverse.reshape(-1)]
-        text = np.strings.add(np.strings.add(whole, fraction), suffix)
-        quoted: NDArray[np.bytes_] = np.strings.add(
-            np.strings.add(b'"', np.strings.encode(text)), b'"'
-        )
-        return quoted
+        return local, int(start_offset.total_seconds()) + change_s
 
 
-def _offset_text(offset_s: int) -> str:
+def offset_text(offset_s: int) -> str:
     """A UTC offset as pydantic writes it: `Z`, or `+HH:MM`."""
     if offset_s == 0:
         return "Z"

@@ -8,6 +8,7 @@ import pytest
 from pydantic import TypeAdapter
 
 from fleetsim.models import Horizon
+from fleetsim.simulation.json_rows import time_texts
 from fleetsim.simulation.local_time import LocalClock
 
 DATETIMES = TypeAdapter(list[datetime])
@@ -42,13 +43,15 @@ def elapsed_samples() -> np.ndarray:
 
 
 @pytest.mark.parametrize("horizon", HORIZONS, ids=lambda h: h.timezone or str(h.start))
-def test_iso_texts_are_what_pydantic_writes_for_each_moment(horizon: Horizon) -> None:
+def test_time_texts_are_what_pydantic_writes_for_each_moment(horizon: Horizon) -> None:
     clock = LocalClock.of(horizon)
     t_s = elapsed_samples()
     expected = [
         orjson.dumps(t) for t in DATETIMES.dump_python(clock.moments(t_s.tolist()), mode="json")
     ]
-    assert clock.iso_texts(t_s).tolist() == expected
+    texts = time_texts(clock, t_s)  # NUL-padded: NUL where a moment has no fraction
+    assert [text.replace(b"\0", b"") for text in texts.tolist()] == expected
+    assert (texts.view(np.uint8) != 0).sum() == sum(map(len, expected))
 
 
 def test_a_zone_clock_counts_real_seconds_and_shows_wall_time() -> None:
