@@ -7,7 +7,8 @@ held before the envelope; asserts nothing. Run:
 `python bench/fleet.py [--vehicles N] [--days D] [--strategy greedy|edf|llf|...]
 [--resolution-s S] [--max-points P]` (`--days 365`: a year).
 
-Peak RSS is the kernel's high-water mark (VmHWM), reset before each part (Linux
+The process fixes its allocator's mmap threshold first, as the CLI and the job workers do
+(`fleetsim.allocator`). Peak RSS is the kernel's high-water mark (VmHWM), reset before each part (Linux
 `/proc/self/clear_refs`), so each figure is the process's peak during that part alone,
 whatever it held before.
 """
@@ -21,6 +22,7 @@ from typing import get_args
 
 import numpy as np
 
+from fleetsim.allocator import map_large_blocks
 from fleetsim.models import (
     ChargerSpec,
     FleetVehicle,
@@ -184,6 +186,7 @@ def main() -> None:
     parser.add_argument("--resolution-s", type=int, help="time_series_resolution_s")
     parser.add_argument("--max-points", type=int, help="max_points")
     args = parser.parse_args()
+    map_large_blocks()
     resolved = request(
         args.vehicles,
         args.days,

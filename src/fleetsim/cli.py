@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fleetsim.allocator import map_large_blocks
 from fleetsim.config import Catalogue, ConfigErrors, load_catalogue, resolve_request
 from fleetsim.config.errors import field_path
 from fleetsim.config.paths import parse_value
@@ -44,7 +45,12 @@ if TYPE_CHECKING:
     from fleetsim.pubsub.publisher import Requeued
     from fleetsim.settings import Settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    callback=map_large_blocks,  # every command: a run's large arrays are handed back freed
+)
 console = Console()
 errors = Console(stderr=True)
 

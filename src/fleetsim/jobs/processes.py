@@ -46,9 +46,11 @@ def _worker_main(connection: Connection, memory_bytes: int) -> None:
     """A worker's life: cap memory, then simulate each resolved request sent, until EOF."""
     import resource
 
+    from fleetsim.allocator import map_large_blocks
     from fleetsim.simulation import simulate
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    map_large_blocks()
     while True:
         try:
             resolved = connection.recv()

@@ -25,8 +25,10 @@ from fleetsim.models.result import (
 from fleetsim.models.versions import MODEL_VERSION, SCHEMA_VERSION
 from fleetsim.simulation.fleet import FULL_TOLERANCE_KWH, STATE_CODES, FleetRun
 from fleetsim.simulation.json_rows import (
+    block_time_texts,
     booleans,
     labels,
+    number_texts,
     numbers,
     optional_numbers,
     times,
@@ -50,8 +52,36 @@ def build_result(
 ) -> CanonicalResult:
     """The envelope of DESIGN §5 for one run; no wall-clock time, ids or hostnames inside.
     With `greedy` (greedy's run of the same input), the KPIs say what `run` saved on it."""
+    clock = LocalClock.of(resolved.scenario.horizon)
+    # The metadata first, in its own phase, so that its per-event temporaries are freed
+    # before the rows are written.
+    metadata = _metadata(resolved, run, greedy, clock)
+    # The rows go straight from arrays to canonical JSON text, no object per row, into the
+    # envelope's one buffer, in its parts' (sorted) order.
+    writer = EnvelopeWriter()
+    _events(writer.start("charging_events"), run, clock)
+    writer.start("metadata").write(canonical_json_text(canonical_data(metadata)).encode("utf-8"))
+    _site_load(writer.start("site_load"), run, clock)
+    _series(writer.start("time_series_data"), run, clock)
+    _trips(writer.start("trips"), run, clock)
+    envelope, spans = writer.finished()
+    return CanonicalResult.of_envelope(
+        envelope,
+        spans,
+        {
+            "trips": len(run.trip_vehicle),
+            "time_series_data": run.series_soc.size,
+            "site_load": run.site_load_kw.size,
+            "charging_events": len(run.events["vehicle"]),
+        },
+    )
+
+
+def _metadata(
+    resolved: ResolvedRequest, run: FleetRun, greedy: FleetRun | None, clock: LocalClock
+) -> Metadata:
+    """Identity, lineage, KPIs and per-vehicle totals of one run."""
     scenario = resolved.scenario
-    clock = LocalClock.of(scenario.horizon)
     start = clock.start
     index = run.index
     events = run.events
@@ -134,7 +164,7 @@ def build_result(
         energy_unmet_kwh=float(np.maximum(requested - delivered, 0.0).sum()),
         savings_vs_greedy=None if greedy is None else _savings(resolved, greedy, sites),
     )
-    metadata = Metadata(
+    return Metadata(
         schema_version=SCHEMA_VERSION,
         model_version=MODEL_VERSION,
         input_digest=resolved.input_digest,
@@ -157,25 +187,6 @@ def build_result(
         warnings=run.warnings + _trip_warnings(run),
         lineage={"inputs": dict(sorted(resolved.lineage.items()))},
         time_series_resolution_s=run.sample_every * run.step_s,
-    )
-    # The rows go straight from arrays to canonical JSON text, no object per row, into the
-    # envelope's one buffer, in its parts' (sorted) order.
-    writer = EnvelopeWriter()
-    _events(writer.start("charging_events"), run, clock)
-    writer.start("metadata").write(canonical_json_text(canonical_data(metadata)).encode("utf-8"))
-    _site_load(writer.start("site_load"), run, clock)
-    _series(writer.start("time_series_data"), run, clock)
-    _trips(writer.start("trips"), run, clock)
-    envelope, spans = writer.finished()
-    return CanonicalResult.of_envelope(
-        envelope,
-        spans,
-        {
-            "trips": len(run.trip_vehicle),
-            "time_series_data": run.series_soc.size,
-            "site_load": run.site_load_kw.size,
-            "charging_events": len(run.events["vehicle"]),
-        },
     )
 
 
@@ -323,10 +334,12 @@ def _trips(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
             "vehicle_id": labels(run.index.vehicle_ids, run.trip_vehicle),
             "route_id": labels(run.index.route_ids, run.trip_route),
             "departure": times(clock, run.trip_departure_s),
-            "arrival": times(clock, run.trip_departure_s + run.trip_duration_s),
+            "arrival": lambda rows: block_time_texts(
+                clock, run.trip_departure_s[rows] + run.trip_duration_s[rows]
+            ),
             "distance_km": numbers(km),
             "energy_used_kwh": numbers(used_kwh),
-            "kwh_per_km": numbers(np.divide(used_kwh, km, out=np.zeros(len(km)), where=km > 0)),
+            "kwh_per_km": lambda rows: number_texts(_per_km(used_kwh[rows], km[rows])),
             "soc_start": numbers(run.trip_soc_start),
             "soc_end": numbers(run.trip_soc_end),
             "missed_s": numbers(run.trip_missed_s),
@@ -336,6 +349,11 @@ def _trips(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
         },
         order=np.lexsort((run.trip_vehicle, run.trip_departure_s)),
     )
+
+
+def _per_km(used_kwh: NDArray[np.float64], km: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Energy per km of each trip; 0 for a trip of no distance."""
+    return np.divide(used_kwh, km, out=np.zeros(len(km)), where=km > 0)
 
 
 def _series(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
@@ -389,7 +407,7 @@ def _events(out: BinaryIO, run: FleetRun, clock: LocalClock) -> None:
             "soc_start": numbers(e["soc_start"]),
             "soc_end": numbers(e["soc_end"]),
             "cost": numbers(e["cost"]),
-            "wait_s": numbers(e["plugged_in_s"] - e["arrived_s"]),
+            "wait_s": lambda rows: number_texts(e["plugged_in_s"][rows] - e["arrived_s"][rows]),
         },
         order=np.lexsort((e["plugged_in_s"], e["vehicle"])),
     )

@@ -84,19 +84,31 @@ EVENT_COLUMNS = (
 
 @dataclass
 class EventLog:
-    """Charging events gathered per step as one block of `EVENT_COLUMNS` rows, joined at the
-    end (one array per step, not one per column: a step's overhead is in its calls)."""
+    """Charging events as they close, one row per `EVENT_COLUMNS` column in one buffer that
+    doubles when full. A run's events are thus a few large arrays, each freed whole when
+    outgrown (the allocator hands large blocks back), not one small array per step whose
+    scattered remains it would keep after joining them: a year of 1,000 vehicles closes a
+    million events."""
 
-    blocks: list[NDArray[np.float64]] = field(default_factory=list)
+    buffer: NDArray[np.float64] = field(
+        default_factory=lambda: np.empty((len(EVENT_COLUMNS), 1024))
+    )
+    filled: int = 0
+    """Events written: the first `filled` entries of each row."""
 
     def add(self, columns: list[NDArray[Any]]) -> None:
         """The events closed in a step: one array per column, in `EVENT_COLUMNS` order."""
-        self.blocks.append(np.array(columns, dtype=np.float64))
+        n_events = len(columns[0])
+        if self.filled + n_events > self.buffer.shape[1]:
+            grown = np.empty((len(EVENT_COLUMNS), 2 * (self.filled + n_events)))
+            grown[:, : self.filled] = self.buffer[:, : self.filled]
+            self.buffer = grown
+        self.buffer[:, self.filled : self.filled + n_events] = columns
+        self.filled += n_events
 
     def table(self) -> dict[str, NDArray[np.float64]]:
-        empty = np.zeros((len(EVENT_COLUMNS), 0))
-        joined = np.concatenate(self.blocks, axis=1) if self.blocks else empty
-        return dict(zip(EVENT_COLUMNS, joined, strict=True))
+        """Each column's events, in the order they closed (views of the buffer)."""
+        return dict(zip(EVENT_COLUMNS, self.buffer[:, : self.filled], strict=True))
 
 
 @dataclass(frozen=True)

@@ -179,34 +179,16 @@ def time_texts(clock: LocalClock, t_s: NDArray[np.float64]) -> Texts:
     return record.view(f"S{record.dtype.itemsize}")
 
 
-SHARED_TIMES_SHARE = 4
-"""A column whose distinct times are at most 1/this of its rows (on the step grid: arrivals,
-plug-ins, departures) formats each of them once for the whole column; others (end times to
-the microsecond) format each block's distinct times, so no column-long table is held."""
+def block_time_texts(clock: LocalClock, seconds: NDArray[Any]) -> Texts:
+    """`time_texts` of a block of elapsed offsets, each distinct one formatted once (a block
+    of trips shares a few departures)."""
+    distinct, inverse = np.unique(seconds, return_inverse=True)
+    return time_texts(clock, distinct.astype(np.float64))[inverse.reshape(-1)]
 
 
 def times(clock: LocalClock, seconds: NDArray[Any]) -> Column:
-    """The local time at each elapsed offset as the envelope's JSON writes a datetime, each
-    distinct time formatted once (per column, or per block when nearly all differ), all of
-    them in array operations."""
-    shared: list[tuple[Texts, NDArray[np.intp]]] = []
-    checked = False
-
-    def texts(rows: Rows) -> Texts:
-        nonlocal checked
-        if not checked:  # on the first block: the whole column's distinct times
-            checked = True
-            distinct, inverse = np.unique(seconds, return_inverse=True)
-            if len(distinct) * SHARED_TIMES_SHARE <= len(seconds):
-                formatted = time_texts(clock, distinct.astype(np.float64))
-                shared.append((formatted, inverse.reshape(-1).astype(np.intp)))
-        if shared:
-            formatted, inverse = shared[0]
-            return formatted[inverse[rows]]
-        distinct, inverse = np.unique(seconds[rows], return_inverse=True)
-        return time_texts(clock, distinct.astype(np.float64))[inverse.reshape(-1)]
-
-    return texts
+    """The local time at each elapsed offset as the envelope's JSON writes a datetime."""
+    return lambda rows: block_time_texts(clock, seconds[rows])
 
 
 def write_rows_json(
