@@ -378,8 +378,8 @@ class CanonicalResult:
 
     @cached_property
     def data(self) -> Mapping[str, Any]:
-        """Every part as canonical JSON data, parsed once when first asked for (charts, the
-        report, the summary read rows; writers use the bytes)."""
+        """Every part as canonical JSON data, parsed once when first asked for (charts and
+        the report read rows; writers, the summary and the row routes use the bytes)."""
         return {part: orjson.loads(self.part_view(part)) for part in ENVELOPE_PARTS}
 
     @cached_property

@@ -35,9 +35,3 @@ def row_blocks(
         stop = end if separator is None else separator.start() + 1
         yield orjson.loads(b"[" + view[start:stop] + b"]")
         start = stop + 1
-
-
-def rows_of(part: bytes | memoryview, block_bytes: int = BLOCK_BYTES) -> Iterator[dict[str, Any]]:
-    """Each row of a row part, parsed a block at a time (see `row_blocks`)."""
-    for block in row_blocks(part, block_bytes):
-        yield from block

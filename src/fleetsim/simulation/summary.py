@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from fleetsim.models.result import CanonicalResult, Kpis, Metadata
-from fleetsim.models.row_blocks import rows_of
+from fleetsim.models.row_blocks import row_blocks
 from fleetsim.models.summary import (
     MAX_STRANDED_LISTED,
     ChargerSummary,
@@ -107,9 +107,10 @@ def _stays(events: memoryview) -> tuple[dict[str, _Stays], dict[str, _Stays]]:
     """Per vehicle and per charger: the totals of their charging events, read in blocks."""
     vehicles: dict[str, _Stays] = {}
     chargers: dict[str, _Stays] = {}
-    for event in rows_of(events):
-        vehicles.setdefault(event["vehicle_id"], _Stays()).add(event)
-        chargers.setdefault(event["charger_id"], _Stays()).add(event)
+    for block in row_blocks(events):
+        for event in block:
+            vehicles.setdefault(event["vehicle_id"], _Stays()).add(event)
+            chargers.setdefault(event["charger_id"], _Stays()).add(event)
     return vehicles, chargers
 
 
