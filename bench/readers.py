@@ -3,7 +3,8 @@
 
 Each figure is the resident set's high-water mark above what the process held before the
 call, and the call's wall time; the summary's sha256 lets two versions' bytes be compared.
-Prints figures; asserts nothing. Run: `python bench/readers.py --days 60 [--vehicles 1000]`.
+`--battery-share 0.2` strands trips. Prints figures; asserts nothing. Run:
+`python bench/readers.py --days 60 [--vehicles 1000] [--battery-share 0.2]`.
 """
 
 import argparse
@@ -36,7 +37,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--vehicles", type=int, default=1000)
     parser.add_argument("--days", type=int, default=60)
+    parser.add_argument(
+        "--battery-share",
+        type=float,
+        default=1.0,
+        help="of each type's battery: below 1 strands trips",
+    )
     args = parser.parse_args()
+    types = fleet.vehicle_types()
+    fleet.vehicle_types = lambda: [  # bench/fleet.py's types, their batteries scaled
+        spec.model_copy(update={"battery_usable_kwh": spec.battery_usable_kwh * args.battery_share})
+        for spec in types
+    ]
     resolved = fleet.request(args.vehicles, args.days)
     result = build_result(resolved, simulate_fleet(resolved))
     envelope = result.json_bytes()
