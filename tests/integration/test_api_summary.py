@@ -2,6 +2,7 @@
 sites and tariffs, fleet slugs, labels and the 415 for a body that is not declared JSON."""
 
 import csv
+import gzip
 import io
 import json
 import uuid
@@ -128,6 +129,29 @@ async def test_result_rows_as_json_and_as_csv(client: httpx.AsyncClient, part: s
                 assert float(row[column]) == value
             else:
                 assert row[column] == ("" if value is None else str(value))
+
+
+@pytest.mark.parametrize("part", sorted(ROW_MODELS))
+async def test_rows_read_from_the_result_bytes_equal_those_of_the_stored_columns(
+    client: httpx.AsyncClient, db: asyncpg.Connection, part: str
+) -> None:
+    body = with_fleet(SMOKE)
+    job = await succeeded_job(client, body)
+    # Only the gzipped envelope, no part columns: the rows are found in the result's bytes.
+    bytes_only = await insert_job(
+        db, uuid.uuid4(), status="succeeded", result_gzip=gzip.compress(cli_bytes(body))
+    )
+    for accept in ("application/json", "text/csv"):
+        headers = {"Accept": accept}
+        from_columns = await client.get(
+            f"/v1/simulations/{job['job_id']}/result/{part}", headers=headers
+        )
+        from_bytes = await client.get(
+            f"/v1/simulations/{bytes_only}/result/{part}", headers=headers
+        )
+        assert from_columns.status_code == from_bytes.status_code == 200
+        assert from_bytes.headers["content-type"] == from_columns.headers["content-type"]
+        assert from_bytes.content == from_columns.content, accept
 
 
 async def test_summary_and_rows_before_the_job_finished_are_409_and_unknown_404(

@@ -6,8 +6,9 @@ from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Response, Security, status
+from fastapi.responses import StreamingResponse
 
-from fleetsim.api.csv_rows import csv_text, wants_csv
+from fleetsim.api.csv_rows import csv_chunks, wants_csv
 from fleetsim.api.deps import (
     ApiKeyDep,
     DispatchDep,
@@ -39,7 +40,6 @@ from fleetsim.models import (
 )
 from fleetsim.models.job import Job, JobStatus
 from fleetsim.models.request import FleetId, fleet_uuid
-from fleetsim.models.result import canonical_json_text
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def _succeeded(job_id: UUID, found: JobResult | JobRows | None) -> None:
     """404 for no such job, 409 for one that has not succeeded (yet)."""
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no job {job_id}")
-    if (found.data if isinstance(found, JobResult) else found.rows) is None:
+    if (found.data if isinstance(found, JobResult) else found.rows_json) is None:
         raise HTTPException(
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a result exists only once it has succeeded",
@@ -258,18 +258,17 @@ async def result_rows_of(
     `Accept: text/csv`, a CSV file for a spreadsheet (empty cells for null)."""
     found = await jobs.result_rows(job_id, part)
     _succeeded(job_id, found)
-    assert found is not None and found.rows is not None
-    rows = found.rows
+    assert found is not None and found.rows_json is not None
+    rows_json = found.rows_json
     if wants_csv(accept):
-        text = await asyncio.to_thread(csv_text, ROW_MODELS[part], rows)
+        # Streamed a block of rows at a time (in a thread): a year's rows are never all held.
         disposition = f'attachment; filename="{job_id}-{part}.csv"'
-        return Response(
-            text.encode("utf-8"),
+        return StreamingResponse(
+            csv_chunks(ROW_MODELS[part], rows_json),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": disposition},
         )
-    body = await asyncio.to_thread(canonical_json_text, rows)
-    return Response(body.encode("utf-8"), media_type="application/json")
+    return Response(await asyncio.to_thread(bytes, rows_json), media_type="application/json")
 
 
 FleetIdQuery = Annotated[

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, TypeAdapter
@@ -38,6 +38,7 @@ from fleetsim.models import (
     canonical_json_bytes,
 )
 from fleetsim.models.job import JobStatus
+from fleetsim.models.result import canonical_json_text
 from fleetsim.settings import Settings
 from fleetsim.simulation.summary import summarise
 from fleetsim.sinks.gcs import GcsSink
@@ -104,7 +105,9 @@ class JobRows:
     """A job's status and, once it succeeded, one of its result's row lists."""
 
     status: JobStatus
-    rows: list[dict[str, Any]] | None
+    rows_json: bytes | memoryview | None
+    """The row list's canonical JSON text; a view into the result's bytes when read from
+    them (nothing parsed)."""
 
 
 def _summary_bytes(stored: str) -> bytes:
@@ -117,12 +120,11 @@ def _summarised(envelope: bytes) -> bytes:
     return canonical_json_bytes(summarise(CanonicalResult.from_json(envelope)))
 
 
-def _canonical_rows(part: ResultRowsPart, stored: str) -> list[dict[str, Any]]:
-    """A stored row list back to canonical JSON data, through its row model (see above)."""
+def _canonical_rows(part: ResultRowsPart, stored: str) -> bytes:
+    """A stored row list back to its canonical JSON, through its row model (see above)."""
     adapter = TypeAdapter(list[ROW_MODELS[part]])  # type: ignore[valid-type]
-    return cast(
-        list[dict[str, Any]], adapter.dump_python(adapter.validate_json(stored), mode="json")
-    )
+    rows = adapter.dump_python(adapter.validate_json(stored), mode="json")
+    return canonical_json_text(rows).encode("utf-8")
 
 
 class JobService:
@@ -248,8 +250,8 @@ class JobService:
         return JobResult(found.status, await asyncio.to_thread(_summarised, envelope))
 
     async def result_rows(self, job_id: UUID, part: ResultRowsPart) -> JobRows | None:
-        """The job's status and, once it succeeded, one row list of its result (canonical
-        JSON data), read alone from the row or taken from the result object."""
+        """The job's status and, once it succeeded, one row list of its result as canonical
+        JSON, read alone from the row or found in the result's bytes (nothing parsed)."""
         stored = await self.store.succeeded_column(job_id, part)
         if stored is None or stored.status != "succeeded":
             return None if stored is None else JobRows(stored.status, None)
@@ -261,8 +263,8 @@ class JobService:
             return None if found is None else JobRows(found.status, None)
         plain = await asyncio.to_thread(found.plain)
         assert plain is not None
-        rows = CanonicalResult.from_json(plain).data[part]
-        return JobRows(found.status, rows)
+        result = await asyncio.to_thread(CanonicalResult.from_json, plain)
+        return JobRows(found.status, result.part_view(part))
 
 
 @asynccontextmanager

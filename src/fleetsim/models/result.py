@@ -355,8 +355,16 @@ class CanonicalResult:
 
     @classmethod
     def from_json(cls, canonical: bytes) -> "CanonicalResult":
-        """Bytes that `json_bytes` wrote (a file, an object, a stored row) back to their parts."""
-        return cls.of_data(orjson.loads(canonical))
+        """Bytes that `json_bytes` wrote (a file, an object, a stored row), kept as they are:
+        their parts' spans are found and their rows counted without parsing the rows (see
+        `envelope_spans`). Raises NotAnEnvelopeError for bytes that are not such an envelope."""
+        spans = envelope_spans(canonical)
+        row_counts = {
+            part: _row_count(canonical, *spans[part])
+            for part in ENVELOPE_PARTS
+            if part != "metadata"
+        }
+        return cls.of_envelope(canonical, spans, row_counts)
 
     def part_view(self, part: str) -> memoryview:
         """One top-level field's canonical JSON bytes, a view into the envelope (no copy)."""
@@ -370,8 +378,8 @@ class CanonicalResult:
 
     @cached_property
     def data(self) -> Mapping[str, Any]:
-        """Every part as canonical JSON data, parsed once when first asked for (charts, the
-        report, the summary read rows; writers use the bytes)."""
+        """Every part as canonical JSON data, parsed once when first asked for (charts and
+        the report read rows; writers, the summary and the row routes use the bytes)."""
         return {part: orjson.loads(self.part_view(part)) for part in ENVELOPE_PARTS}
 
     @cached_property
@@ -432,3 +440,61 @@ class EnvelopeWriter:
         if self._open is not None:
             self._spans[self._open] = (self._open_at, self._buffer.tell())
             self._open = None
+
+
+class NotAnEnvelopeError(ValueError):
+    """Bytes read as a result envelope are not its canonical JSON: what was expected, where."""
+
+    def __init__(self, expected: str, offset: int) -> None:
+        self.expected, self.offset = expected, offset
+        super().__init__(f"not a canonical result envelope: expected {expected} at byte {offset}")
+
+
+ROW_PARTS_AFTER_METADATA = ENVELOPE_PARTS[2:]
+"""`site_load`, `time_series_data`, `trips`: the row parts the envelope ends with."""
+
+
+def envelope_spans(canonical: bytes) -> dict[str, tuple[int, int]]:
+    """Each part's (start, stop) in an envelope's canonical JSON, found by its delimiters.
+
+    A row part is a list of flat objects whose strings hold no bracket (ids, times, labels),
+    so `charging_events` ends at the first `]` and each later row part starts at the last `[`
+    before its end: nothing but the small metadata is parsed (to check it is an object).
+    Raises NotAnEnvelopeError for other top-level keys or order, or truncated bytes.
+    """
+    head = b'{"charging_events":['
+    if not canonical.startswith(head):
+        raise NotAnEnvelopeError(repr(head.decode()), 0)
+    spans = {"charging_events": (len(head) - 1, canonical.find(b"]", len(head)) + 1)}
+    stop = spans["charging_events"][1]
+    if stop == 0 or not canonical.startswith(b',"metadata":{', stop):
+        raise NotAnEnvelopeError("',\"metadata\":{' after the charging events", max(stop, 0))
+    metadata_start = stop + len(b',"metadata":')
+    if not canonical.endswith(b"]}"):
+        raise NotAnEnvelopeError("the trips list and '}' at the end", len(canonical))
+    stop = len(canonical) - 1
+    for part in reversed(ROW_PARTS_AFTER_METADATA):
+        key = b',"%s":' % part.encode()
+        start = canonical.rfind(b"[", metadata_start, stop)
+        if (
+            start < 0
+            or canonical[start - len(key) : start] != key
+            or canonical[stop - 1 : stop] != b"]"
+        ):
+            raise NotAnEnvelopeError(f"{key.decode()!r} and the {part} list", max(start, 0))
+        spans[part] = (start, stop)
+        stop = start - len(key)
+    spans["metadata"] = (metadata_start, stop)
+    try:
+        metadata = orjson.loads(canonical[metadata_start:stop])
+    except orjson.JSONDecodeError as exc:
+        raise NotAnEnvelopeError(f"the metadata object ({exc})", metadata_start) from exc
+    if not isinstance(metadata, dict):
+        raise NotAnEnvelopeError("the metadata object", metadata_start)
+    return {part: spans[part] for part in ENVELOPE_PARTS}
+
+
+def _row_count(canonical: bytes, start: int, stop: int) -> int:
+    """Rows of the row part at canonical[start:stop], counted by their separators (`},{`
+    separates two rows and is nowhere else in a row part)."""
+    return 0 if stop - start <= 2 else canonical.count(b"},{", start, stop) + 1

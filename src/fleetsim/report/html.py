@@ -62,7 +62,7 @@ def render_report(result: CanonicalResult, figures: InputFigures, *, job_id: UUI
         _heading(meta, job_id),
         _kpis(meta),
         _section("Charts", [_chart(name, png) for name, png in charts.items()]),
-        _stranded(meta, stranded_trips(result.data)),
+        _stranded(meta, stranded_trips(result)),
         _sites(meta),
         _chargers(charger_use(result, figures)),
         _warnings(meta.warnings),

@@ -4,11 +4,15 @@ A pure function of the canonical envelope (its metadata, trips and charging even
 time series), so every door and sink gives the same summary bytes for the same result.
 """
 
-from collections import defaultdict
-from collections.abc import Mapping, Sequence
+import heapq
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from fleetsim.models.result import CanonicalResult, Kpis, Metadata
+from fleetsim.models.row_blocks import row_blocks
 from fleetsim.models.summary import (
     MAX_STRANDED_LISTED,
     ChargerSummary,
@@ -20,33 +24,94 @@ from fleetsim.models.summary import (
     VehicleOutcome,
 )
 
+STRANDED = b'"stranded":true'
+"""A stranded trip's flag in the trips' canonical JSON (a key, as only a key precedes `:`)."""
+
 
 def summarise(result: CanonicalResult) -> ResultSummary:
-    """The summary of one result envelope."""
+    """The summary of one result envelope, its charging events read a block at a time and
+    only its stranded trips parsed, so a year's result costs a few MB besides its bytes."""
     metadata = result.metadata
-    events: Sequence[Mapping[str, Any]] = result.data["charging_events"]
-    stranded = stranded_trips(result.data)
+    vehicles, chargers = _stays(result.part_view("charging_events"))
+    stranded_count = _stranded_count(result)
     return ResultSummary(
         metadata=_metadata(metadata),
         headline=_headline(metadata),
         kpis=metadata.kpis,
         sites=_sites(metadata.kpis),
-        vehicles=_vehicles(metadata, events),
-        chargers=_chargers(metadata.kpis, events),
-        stranded_trips=stranded[:MAX_STRANDED_LISTED],
-        stranded_trips_not_listed=max(len(stranded) - MAX_STRANDED_LISTED, 0),
+        vehicles=_vehicles(metadata, vehicles),
+        chargers=_chargers(metadata.kpis, chargers),
+        stranded_trips=stranded_trips(result, MAX_STRANDED_LISTED),
+        stranded_trips_not_listed=max(stranded_count - MAX_STRANDED_LISTED, 0),
         warnings=metadata.warnings,
     )
 
 
-def stranded_trips(data: Mapping[str, Any]) -> list[StrandedTrip]:
-    """Every stranded trip of an envelope's canonical data, by departure then vehicle."""
-    stranded = [trip for trip in data["trips"] if trip["stranded"]]
-    stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
+def stranded_trips(result: CanonicalResult, limit: int | None = None) -> list[StrandedTrip]:
+    """The envelope's stranded trips by departure then vehicle (trip order among equals):
+    all of them, or the first `limit`."""
+    rows = _stranded_rows(result)
+    key = _departure_then_vehicle
+    chosen = sorted(rows, key=key) if limit is None else heapq.nsmallest(limit, rows, key=key)
     fields = StrandedTrip.model_fields
-    return [
-        StrandedTrip.model_validate({field: trip[field] for field in fields}) for trip in stranded
-    ]
+    return [StrandedTrip.model_validate({name: row[name] for name in fields}) for row in chosen]
+
+
+def _departure_then_vehicle(trip: Mapping[str, Any]) -> tuple[str, str]:
+    return trip["departure"], trip["vehicle_id"]
+
+
+def _stranded_rows(result: CanonicalResult) -> Iterator[dict[str, Any]]:
+    """Each stranded trip row, in trip order: found by its flag in the trips' bytes and
+    parsed alone (a row is flat and holds no brace, so it runs from the `{` before the flag
+    to the `}` after it)."""
+    envelope = result.json_bytes()
+    start, stop = result.spans["trips"]
+    found = envelope.find(STRANDED, start, stop)
+    while found >= 0:
+        row_start = envelope.rfind(b"{", start, found)
+        row_stop = envelope.find(b"}", found, stop) + 1
+        yield orjson.loads(envelope[row_start:row_stop])
+        found = envelope.find(STRANDED, row_stop, stop)
+
+
+def _stranded_count(result: CanonicalResult) -> int:
+    """Stranded trips of the envelope, counted by their flag (nothing parsed)."""
+    return result.json_bytes().count(STRANDED, *result.spans["trips"])
+
+
+@dataclass
+class _Stays:
+    """Running totals of one vehicle's or charger's stays on a port, added in event order
+    (as `sum` over their list adds, so the totals are the same floats)."""
+
+    count: int = 0
+    total_wait_s: float = 0
+    max_wait_s: float = 0.0
+    energy_from_grid_kwh: float = 0
+    energy_to_battery_kwh: float = 0
+    vehicles: set[str] = field(default_factory=set)
+
+    def add(self, event: Mapping[str, Any]) -> None:
+        wait_s = event["wait_s"]
+        if not self.count or wait_s > self.max_wait_s:  # max keeps the first of equals
+            self.max_wait_s = wait_s
+        self.count += 1
+        self.total_wait_s += wait_s
+        self.energy_from_grid_kwh += event["energy_from_grid_kwh"]
+        self.energy_to_battery_kwh += event["energy_to_battery_kwh"]
+        self.vehicles.add(event["vehicle_id"])
+
+
+def _stays(events: memoryview) -> tuple[dict[str, _Stays], dict[str, _Stays]]:
+    """Per vehicle and per charger: the totals of their charging events, read in blocks."""
+    vehicles: dict[str, _Stays] = {}
+    chargers: dict[str, _Stays] = {}
+    for block in row_blocks(events):
+        for event in block:
+            vehicles.setdefault(event["vehicle_id"], _Stays()).add(event)
+            chargers.setdefault(event["charger_id"], _Stays()).add(event)
+    return vehicles, chargers
 
 
 def _headline(metadata: Metadata) -> HeadlineKpis:
@@ -87,41 +152,37 @@ def _sites(kpis: Kpis) -> list[SiteSummary]:
     ]
 
 
-def _vehicles(metadata: Metadata, events: Sequence[Mapping[str, Any]]) -> list[VehicleOutcome]:
+def _vehicles(metadata: Metadata, stays: Mapping[str, _Stays]) -> list[VehicleOutcome]:
     """Each vehicle's totals with the count and waits of its stays on a port."""
-    waits: dict[str, list[float]] = defaultdict(list)
-    for event in events:
-        waits[event["vehicle_id"]].append(event["wait_s"])
-    return [
-        VehicleOutcome(
-            **vehicle.model_dump(),
-            charging_events=len(waits[vehicle.vehicle_id]),
-            total_wait_s=sum(waits[vehicle.vehicle_id]),
-            max_wait_s=max(waits[vehicle.vehicle_id], default=0.0),
+    rows = []
+    for vehicle in metadata.vehicles:
+        own = stays.get(vehicle.vehicle_id, _Stays())
+        rows.append(
+            VehicleOutcome(
+                **vehicle.model_dump(),
+                charging_events=own.count,
+                total_wait_s=own.total_wait_s,
+                max_wait_s=own.max_wait_s,
+            )
         )
-        for vehicle in metadata.vehicles
-    ]
+    return rows
 
 
-def _chargers(kpis: Kpis, events: Sequence[Mapping[str, Any]]) -> list[ChargerSummary]:
+def _chargers(kpis: Kpis, stays: Mapping[str, _Stays]) -> list[ChargerSummary]:
     """Every charger of the run by id (those without a stay too), with its stays' totals."""
-    stays: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for event in events:
-        stays[event["charger_id"]].append(event)
     rows = []
     for charger_id, utilisation in sorted(kpis.charger_utilisation.items()):
-        own = stays[charger_id]
-        waits = [event["wait_s"] for event in own]
+        own = stays.get(charger_id, _Stays())
         rows.append(
             ChargerSummary(
                 charger_id=charger_id,
                 utilisation=utilisation,
-                charging_events=len(own),
-                vehicles=len({event["vehicle_id"] for event in own}),
-                energy_from_grid_kwh=sum(event["energy_from_grid_kwh"] for event in own),
-                energy_to_battery_kwh=sum(event["energy_to_battery_kwh"] for event in own),
-                mean_wait_s=sum(waits) / len(waits) if waits else 0.0,
-                max_wait_s=max(waits, default=0.0),
+                charging_events=own.count,
+                vehicles=len(own.vehicles),
+                energy_from_grid_kwh=own.energy_from_grid_kwh,
+                energy_to_battery_kwh=own.energy_to_battery_kwh,
+                mean_wait_s=own.total_wait_s / own.count if own.count else 0.0,
+                max_wait_s=own.max_wait_s,
             )
         )
     return rows

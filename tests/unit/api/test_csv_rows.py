@@ -3,8 +3,9 @@
 import csv
 import io
 
-from fleetsim.api.csv_rows import csv_text, wants_csv
-from fleetsim.models.result import TripResult
+from fleetsim.api.csv_rows import csv_chunks, wants_csv
+from fleetsim.models.result import TripResult, canonical_json_text
+from fleetsim.models.row_blocks import BLOCK_BYTES
 
 TRIP = {
     "vehicle_id": '=HYPERLINK("http://evil")',
@@ -23,8 +24,13 @@ TRIP = {
 }
 
 
+def csv_text(rows: list[dict[str, object]]) -> str:
+    """The CSV of trip rows, as the API sends it."""
+    return b"".join(csv_chunks(TripResult, canonical_json_text(rows).encode())).decode()
+
+
 def test_columns_follow_the_model_and_null_is_an_empty_cell() -> None:
-    rows = list(csv.reader(io.StringIO(csv_text(TripResult, [TRIP]))))
+    rows = list(csv.reader(io.StringIO(csv_text([TRIP]))))
     assert rows[0] == list(TripResult.model_fields)
     cells = dict(zip(rows[0], rows[1], strict=True))
     assert cells["stranded_at_km"] == "" and cells["shortfall_kwh"] == ""
@@ -33,7 +39,7 @@ def test_columns_follow_the_model_and_null_is_an_empty_cell() -> None:
 
 
 def test_text_a_spreadsheet_would_run_as_a_formula_is_quoted() -> None:
-    rows = list(csv.DictReader(io.StringIO(csv_text(TripResult, [TRIP]))))
+    rows = list(csv.DictReader(io.StringIO(csv_text([TRIP]))))
     assert rows[0]["vehicle_id"] == '\'=HYPERLINK("http://evil")'
     assert rows[0]["route_id"] == "'-2+3"
 
@@ -45,3 +51,19 @@ def test_csv_is_chosen_only_when_accept_names_it() -> None:
     assert not wants_csv("application/json")
     assert not wants_csv("*/*")
     assert not wants_csv("text/csv;q=0")
+
+
+def test_rows_written_in_blocks_are_the_csv_of_all_of_them_at_once() -> None:
+    trips = [
+        {**TRIP, "vehicle_id": f"v{i}", "route_id": "r1", "soc_end": i / 7} for i in range(9000)
+    ]
+    assert len(canonical_json_text(trips)) > 2 * BLOCK_BYTES
+    chunks = list(csv_chunks(TripResult, canonical_json_text(trips).encode()))
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(list(TripResult.model_fields))
+    for trip in trips:
+        writer.writerow(["" if value is None else value for value in trip.values()])
+    assert len(chunks) > 3
+    assert b"".join(chunks).decode() == out.getvalue()

@@ -25,7 +25,7 @@ def test_every_charger_is_listed_with_its_ports_idle_ones_included(smoke: Run) -
 
 def test_stranded_trips_and_vehicles_match_the_kpis(stranding: Run) -> None:
     meta = stranding.result.metadata
-    trips = stranded_trips(stranding.result.data)
+    trips = stranded_trips(stranding.result)
     vehicles = stranded_vehicles(meta)
 
     assert len(trips) == meta.kpis.stranded_trips > 0
@@ -37,7 +37,7 @@ def test_stranded_trips_and_vehicles_match_the_kpis(stranding: Run) -> None:
 
 
 def test_a_feasible_run_strands_nobody(smoke: Run) -> None:
-    assert stranded_trips(smoke.result.data) == []
+    assert stranded_trips(smoke.result) == []
     assert stranded_vehicles(smoke.result.metadata) == []
 
 

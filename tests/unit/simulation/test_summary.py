@@ -1,14 +1,17 @@
 """The result summary: small, byte-stable, and agreeing with the envelope it summarises."""
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fleetsim.config import load_catalogue, resolve_request
 from fleetsim.models import CanonicalResult, SimulationRequest, canonical_json_bytes
-from fleetsim.models.summary import MAX_STRANDED_LISTED
+from fleetsim.models.summary import MAX_STRANDED_LISTED, ResultSummary, StrandedTrip
 from fleetsim.simulation import simulate, summarise
+from fleetsim.simulation.summary import stranded_trips
 
 CONFIG = Path(__file__).resolve().parents[3] / "config"
 # A 30 kWh bus strands most of its 362 trips: more than a summary lists.
@@ -91,3 +94,74 @@ def test_stranded_trips_are_listed_with_where_and_by_how_much() -> None:
     assert all(t.shortfall_kwh is not None and t.shortfall_kwh > 0 for t in listed)
     per_vehicle = {v.vehicle_id: v.stranded_trips for v in summary.vehicles}
     assert sum(per_vehicle.values()) == len(stranded)
+
+
+def summary_from_parsed_rows(result: CanonicalResult) -> dict[str, Any]:
+    """The summary's row-derived fields computed from the whole parsed envelope, as plain
+    list sums, filters and sorts (what `summarise` must equal, float for float)."""
+    events = result.data["charging_events"]
+    vehicles = []
+    for vehicle in result.metadata.vehicles:
+        waits = [e["wait_s"] for e in events if e["vehicle_id"] == vehicle.vehicle_id]
+        vehicles.append(
+            {
+                **vehicle.model_dump(),
+                "charging_events": len(waits),
+                "total_wait_s": sum(waits),
+                "max_wait_s": max(waits, default=0.0),
+            }
+        )
+    chargers = []
+    for charger_id, utilisation in sorted(result.metadata.kpis.charger_utilisation.items()):
+        own = [e for e in events if e["charger_id"] == charger_id]
+        waits = [e["wait_s"] for e in own]
+        chargers.append(
+            {
+                "charger_id": charger_id,
+                "utilisation": utilisation,
+                "charging_events": len(own),
+                "vehicles": len({e["vehicle_id"] for e in own}),
+                "energy_from_grid_kwh": sum(e["energy_from_grid_kwh"] for e in own),
+                "energy_to_battery_kwh": sum(e["energy_to_battery_kwh"] for e in own),
+                "mean_wait_s": sum(waits) / len(waits) if waits else 0.0,
+                "max_wait_s": max(waits, default=0.0),
+            }
+        )
+    stranded = [trip for trip in result.data["trips"] if trip["stranded"]]
+    stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
+    fields = StrandedTrip.model_fields
+    return {
+        "vehicles": vehicles,
+        "chargers": chargers,
+        "stranded_trips": [{f: t[f] for f in fields} for t in stranded[:MAX_STRANDED_LISTED]],
+        "stranded_trips_not_listed": max(len(stranded) - MAX_STRANDED_LISTED, 0),
+    }
+
+
+@pytest.mark.parametrize("week", [default_week, short_range_week])
+def test_summary_bytes_equal_those_of_the_parsed_rows(week: Callable[[], CanonicalResult]) -> None:
+    result = CanonicalResult.from_json(week().json_bytes())
+    summary = summarise(result)
+    assert "data" not in result.__dict__, "summarise parsed the whole envelope"
+
+    expected = ResultSummary.model_validate(
+        {**summary.model_dump(), **summary_from_parsed_rows(result)}
+    )
+    assert summary.model_dump() == expected.model_dump()  # the same floats, before rounding
+    assert canonical_json_bytes(summary) == canonical_json_bytes(expected)
+
+
+def test_stranded_trips_lists_all_or_the_first_few_by_departure_then_vehicle() -> None:
+    result = short_range_week()
+    stranded = [trip for trip in result.data["trips"] if trip["stranded"]]
+    stranded.sort(key=lambda trip: (trip["departure"], trip["vehicle_id"]))
+
+    every = stranded_trips(result)
+
+    assert len(every) == len(stranded) > MAX_STRANDED_LISTED
+    fields = StrandedTrip.model_fields
+    assert [t.model_dump(mode="json") for t in every] == [
+        {f: t[f] for f in fields} for t in stranded
+    ]
+    assert stranded_trips(result, 7) == every[:7]
+    assert stranded_trips(default_week()) == []
