@@ -8,9 +8,9 @@ held before the envelope; asserts nothing. Run:
 [--resolution-s S] [--max-points P]` (`--days 365`: a year).
 
 The process fixes its allocator's mmap threshold first, as the CLI and the job workers do
-(`fleetsim.allocator`). Peak RSS is the kernel's high-water mark (VmHWM), reset before each part (Linux
-`/proc/self/clear_refs`), so each figure is the process's peak during that part alone,
-whatever it held before.
+(`fleetsim.allocator`). Peak RSS is the kernel's high-water mark (VmHWM), reset before each
+part (Linux `/proc/self/clear_refs`), so each figure is the process's peak during that part
+alone, whatever it held before.
 """
 
 import argparse
