@@ -17,7 +17,6 @@ import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from typing import Any
 
 from fleetsim.models import CanonicalResult, ResolvedRequest
 
@@ -47,7 +46,6 @@ def _worker_main(connection: Connection, memory_bytes: int) -> None:
     import resource
 
     from fleetsim.allocator import map_large_blocks
-    from fleetsim.simulation import simulate
 
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     map_large_blocks()
@@ -56,18 +54,26 @@ def _worker_main(connection: Connection, memory_bytes: int) -> None:
             resolved = connection.recv()
         except EOFError:
             return
-        try:
-            result = simulate(resolved)
-            # Its bytes as they are: the caller keeps them without parsing the JSON.
-            reply: tuple[str, Any] = ("ok", (result.envelope, result.spans, result.row_counts))
-        except MemoryError:
-            reply = ("memory", None)
-        except Exception as exc:  # sent back: the caller records it as the job's error
-            reply = ("error", exc)
-        try:
-            connection.send(reply)
-        except MemoryError:
-            connection.send(("memory", None))
+        _answer(connection, resolved)
+
+
+def _answer(connection: Connection, resolved: ResolvedRequest) -> None:
+    """Simulate one request and send what came of it: `("ok", (spans, row_counts))` and then
+    the envelope's bytes as they are (not pickled: a pickle would be a second copy of a
+    result that can be 690 MB; the caller keeps them without parsing), `("memory", None)`
+    or `("error", exception)`. The result is freed when this returns, not held while idle."""
+    from fleetsim.simulation import simulate
+
+    try:
+        result = simulate(resolved)
+    except MemoryError:
+        connection.send(("memory", None))
+        return
+    except Exception as exc:  # sent back: the caller records it as the job's error
+        connection.send(("error", exc))
+        return
+    connection.send(("ok", (result.spans, result.row_counts)))
+    connection.send_bytes(result.envelope)
 
 
 class _RunError(Exception):
@@ -176,8 +182,14 @@ class JobProcesses:
             )
         if status == "error":
             raise _RunError(value)
-        envelope: tuple[bytes, dict[str, tuple[int, int]], dict[str, int]] = value
-        return envelope
+        spans, row_counts = value
+        try:
+            envelope = worker.connection.recv_bytes()
+        except (EOFError, OSError) as exc:
+            raise JobLimitError(
+                "crash", "the simulation's process ended while sending its result"
+            ) from exc
+        return envelope, spans, row_counts
 
     async def close(self) -> None:
         """Stop every worker (a run still going is killed)."""
