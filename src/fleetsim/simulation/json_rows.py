@@ -217,9 +217,6 @@ def write_rows_json(
             record[f"key{j}"] = key
             record[f"value{j}"] = text
         record["end"] = b"},"
-        written = record.view(np.uint8)
-        kept = written != 0
-        if span.stop == n_rows:
-            kept[-1] = False  # no comma after the last row
-        out.write(written[kept])
+        text = record.tobytes().translate(None, b"\0")  # the block's JSON, NULs deleted
+        out.write(text if span.stop < n_rows else text[:-1])  # no comma after the last row
     out.write(b"]")
