@@ -217,6 +217,7 @@ def write_rows_json(
             record[f"key{j}"] = key
             record[f"value{j}"] = text
         record["end"] = b"},"
-        text = record.tobytes().translate(None, b"\0")  # the block's JSON, NULs deleted
-        out.write(text if span.stop < n_rows else text[:-1])  # no comma after the last row
+        block_json = record.tobytes().translate(None, b"\0")  # NULs deleted
+        # No comma after the last row.
+        out.write(block_json if span.stop < n_rows else block_json[:-1])
     out.write(b"]")
