@@ -431,14 +431,23 @@ class JobStore:
         """
         in_row = result_uri is None
         stored = RESULT_PARTS if in_row else ("metadata",)
-        parts = await asyncio.to_thread(_parts_json, result, stored)
+        parts_json = asyncio.to_thread(_parts_json, result, stored)
+        if in_row:
+            # Side by side: zlib lets go of the GIL while it compresses, so the summary's
+            # Python runs meanwhile (a year's result: 4.3 s and 2.7 s, not 7 s one after the
+            # other).
+            parts, gzipped = await asyncio.gather(
+                parts_json, asyncio.to_thread(result_gzip, result)
+            )
+        else:
+            parts = await parts_json
         now = sa.func.now()
         values: dict[str, Any] = {
             part: sa.cast(sa.literal(text, sa.Text), JSONB) if text is not None else sa.null()
             for part, text in parts.items()
         }
         if in_row:
-            values["result_gzip"] = await asyncio.to_thread(result_gzip, result)
+            values["result_gzip"] = gzipped
         statement = (
             sa.update(simulations)
             .where(_t.id == claim.job_id, _t.status == "running", _t.attempts == claim.attempt)
