@@ -7,9 +7,10 @@ than the width (numbers are laid out as sign, integer digits, point and four dec
 NUL for a missing sign, leading zeros and trailing decimal zeros; ids and times are padded).
 A block's rows are then records of the key texts and the columns' texts side by side, and
 the block's JSON is the records' bytes without their NULs: a few array operations, no Python
-object per row or per value. No JSON text here holds a NUL (ids are `[A-Za-z0-9_.-]`, times
-and numbers are ASCII), so the bytes equal `canonical_json_text` of the rows (numbers as
-orjson writes the floats `rounded_floats` gives, keys sorted).
+object per row or per value. No JSON text holds a NUL byte (numbers and times are digits and
+punctuation; a string's control characters are escaped, `\u0000`), so the bytes equal
+`canonical_json_text` of the rows (numbers as orjson writes the floats `rounded_floats`
+gives, keys sorted).
 """
 
 from collections.abc import Callable, Mapping

@@ -131,3 +131,10 @@ def test_rows_in_a_given_order_are_gathered_block_by_block(monkeypatch: pytest.M
     out = io.BytesIO()
     write_rows_json(out, 23, columns, order=order)
     assert out.getvalue() == canonical([rows[i] for i in order])
+
+
+def test_labels_holding_a_nul_a_comma_or_non_ascii_text_are_written_as_orjson_writes_them() -> None:
+    names = ["a\x00b", "c,d", "é", ""]  # NUL is escaped, so padding never meets a NUL of text
+    out = io.BytesIO()
+    write_rows_json(out, 4, {"id": labels(names, np.arange(4))})
+    assert out.getvalue() == canonical_json_text([{"id": name} for name in names]).encode()
