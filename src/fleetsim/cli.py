@@ -281,7 +281,7 @@ def _write_artefacts(
     if plot:
         from fleetsim.plots import write_plots
 
-        written += [("chart", path) for path in write_plots(done.result.data, figures, directory)]
+        written += [("chart", path) for path in write_plots(done.result, figures, directory)]
     if report:
         from fleetsim.report.html import render_report
 

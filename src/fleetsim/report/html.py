@@ -57,7 +57,7 @@ def render_report(result: CanonicalResult, figures: InputFigures, *, job_id: UUI
     """The report page of `result` (job `job_id`) as HTML text; the same result and
     figures give the same text."""
     meta = result.metadata
-    charts = chart_pngs(result.data, figures)
+    charts = chart_pngs(result, figures)
     body = [
         _heading(meta, job_id),
         _kpis(meta),
