@@ -40,6 +40,7 @@ from fleetsim.models import (
 )
 from fleetsim.report.facts import MISSED_SESSIONS_LEGEND, charger_use, stranded_vehicles
 from fleetsim.report.inputs import InputFigures, figures_of
+from fleetsim.report.size_limit import REPORT_MAX_RESULT_MB, too_large_to_draw
 
 if TYPE_CHECKING:
     from fleetsim.pubsub.publisher import Requeued
@@ -251,9 +252,12 @@ def run(
         done = _run_in_mode(mode, sim_request, resolved, out, catalogue)
         figures = figures_of(resolved)
         artefacts: list[tuple[str, Path]] = []
+        refusal = None
         if (plot or report) and done.result is not None:
-            progress.update(task, description="drawing charts")
-            artefacts = _write_artefacts(done, figures, out, plot=plot, report=report)
+            refusal = too_large_to_draw(len(done.result.json_bytes()), REPORT_MAX_RESULT_MB)
+            if refusal is None:
+                progress.update(task, description="drawing charts")
+                artefacts = _write_artefacts(done, figures, out, plot=plot, report=report)
     if done.result is None:
         error = f": {done.error.type}: {done.error.message}" if done.error else ""
         errors.print(f"job {done.job_id} is {done.status}{error}", markup=False)
@@ -268,6 +272,8 @@ def run(
     console.print(f"result: {done.location}", soft_wrap=True, highlight=False)
     for kind, path in artefacts:
         console.print(f"{kind}: {path}", soft_wrap=True, highlight=False)
+    if refusal is not None:
+        errors.print(f"no charts or report: {refusal}", soft_wrap=True, markup=False)
 
 
 def _write_artefacts(
@@ -281,7 +287,7 @@ def _write_artefacts(
     if plot:
         from fleetsim.plots import write_plots
 
-        written += [("chart", path) for path in write_plots(done.result.data, figures, directory)]
+        written += [("chart", path) for path in write_plots(done.result, figures, directory)]
     if report:
         from fleetsim.report.html import render_report
 

@@ -86,6 +86,28 @@ def test_plot_writes_three_pngs(tmp_path: Path) -> None:
         assert f"chart: {path.parent / name}\n" in done.output
 
 
+def test_charts_of_a_result_above_the_limit_are_refused_in_one_line_after_the_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fleetsim.cli.REPORT_MAX_RESULT_MB", 0)
+
+    done = runner.invoke(
+        app,
+        [
+            *("run", "--scenario", "smoke", "--config-dir", str(CONFIG)),
+            *("--out", str(tmp_path), "--plot", "--report"),
+        ],
+    )
+
+    assert done.exit_code == 0, done.output
+    [path] = result_files(tmp_path)
+    assert f"result: {path}" in done.stdout
+    assert sorted(p.name for p in path.parent.iterdir()) == ["result.json"]
+    [line] = done.stderr.splitlines()
+    assert line.startswith("no charts or report: the result is 0 MiB, above the")
+    assert line.endswith("limit of 0 MiB")
+
+
 def test_kpi_table_names_limits_utilisation_and_stranded_vehicles(tmp_path: Path) -> None:
     request = tmp_path / "request.json"
     request.write_text(

@@ -11,10 +11,7 @@ from fleetsim.api.deps import CatalogueDep, JobServiceDep, require_api_key
 from fleetsim.api.schemas import responses
 from fleetsim.config import Catalogue
 from fleetsim.models import CanonicalResult
-
-REPORT_MAX_RESULT_MB = 64
-"""Results above this many MiB get 413: a report parses the whole envelope into Python
-objects (about ten times its bytes), which the server must not do for any size."""
+from fleetsim.report.size_limit import REPORT_MAX_RESULT_MB, too_large_to_draw
 
 _drawing = threading.Lock()
 """One report is drawn at a time: it bounds the memory reports take, and matplotlib is not
@@ -53,12 +50,12 @@ async def report_of(job_id: UUID, jobs: JobServiceDep, catalogue: CatalogueDep) 
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a report exists only once it has succeeded",
         )
-    plain_bytes = found.plain_size()
-    if plain_bytes > REPORT_MAX_RESULT_MB * 2**20:
+    refusal = too_large_to_draw(found.plain_size(), REPORT_MAX_RESULT_MB)
+    if refusal is not None:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
-            f"the result is {plain_bytes / 2**20:.0f} MiB, above the report limit of "
-            f"{REPORT_MAX_RESULT_MB} MiB: write its report with `python main.py run --report`",
+            f"{refusal} (`python main.py run --report` keeps it too): its summary has the"
+            f" figures, GET /v1/simulations/{job_id}/summary",
         )
     plain = await asyncio.to_thread(found.plain)
     assert plain is not None

@@ -24,7 +24,8 @@ from fleetsim.report.inputs import InputFigures
 from fleetsim.simulation.summary import stranded_trips
 
 STRANDED_ROWS_MAX = 200
-"""The stranded-trip table lists this many (the first by departure) and counts the rest."""
+"""The stranded-trip table lists this many (the first by departure) and counts the rest:
+only these are parsed, however many a year strands."""
 
 CHART_CAPTIONS = {
     "soc.png": "State of charge over the horizon, with each vehicle type's reserve",
@@ -57,12 +58,12 @@ def render_report(result: CanonicalResult, figures: InputFigures, *, job_id: UUI
     """The report page of `result` (job `job_id`) as HTML text; the same result and
     figures give the same text."""
     meta = result.metadata
-    charts = chart_pngs(result.data, figures)
+    charts = chart_pngs(result, figures)
     body = [
         _heading(meta, job_id),
         _kpis(meta),
         _section("Charts", [_chart(name, png) for name, png in charts.items()]),
-        _stranded(meta, stranded_trips(result)),
+        _stranded(meta, stranded_trips(result, STRANDED_ROWS_MAX)),
         _sites(meta),
         _chargers(charger_use(result, figures)),
         _warnings(meta.warnings),
@@ -154,6 +155,8 @@ def _chart(name: str, png: bytes) -> str:
 
 
 def _stranded(meta: Metadata, trips: list[StrandedTrip]) -> str:
+    """The first stranded trips by departure, and how many there are in all."""
+    total = meta.kpis.stranded_trips
     if not trips:
         return _section("Stranded trips", ["<p>No trip was stranded.</p>"])
     vehicles = stranded_vehicles(meta)
@@ -167,11 +170,11 @@ def _stranded(meta: Metadata, trips: list[StrandedTrip]) -> str:
             _number(t.stranded_at_km, "{:,.1f}"),
             _number(t.shortfall_kwh, "{:,.1f}"),
         ]
-        for t in trips[:STRANDED_ROWS_MAX]
+        for t in trips
     ]
-    more = len(trips) - STRANDED_ROWS_MAX
+    more = total - len(trips)
     parts = [
-        f"<p>{len(trips)} trips of {len(vehicles)} vehicles: {escape(by_vehicle)}</p>",
+        f"<p>{total} trips of {len(vehicles)} vehicles: {escape(by_vehicle)}</p>",
         _table(
             [
                 "vehicle",

@@ -19,3 +19,9 @@ def smoke(catalogue: Catalogue) -> Run:
 @pytest.fixture(scope="session")
 def stranding(catalogue: Catalogue) -> Run:
     return run_of(catalogue, STRANDING)
+
+
+@pytest.fixture(scope="session")
+def week(catalogue: Catalogue) -> Run:
+    """The default week: buses queue for the depot's DC ports."""
+    return run_of(catalogue, {"scenario": "default"})

@@ -4,6 +4,7 @@ for every charger with its ports."""
 from matplotlib.collections import PathCollection
 from report_runs import Run
 
+from fleetsim.models import CanonicalResult
 from fleetsim.plots import SOC_LINES_UP_TO, charger_chart, chart_pngs, soc_chart
 from fleetsim.report.inputs import InputFigures, figures_of
 
@@ -14,7 +15,7 @@ def legend_of(fig: object) -> list[str]:
 
 
 def test_a_small_fleet_gets_a_line_and_a_colour_per_vehicle(smoke: Run) -> None:
-    fig = soc_chart(smoke.result.data, figures_of(smoke.resolved))
+    fig = soc_chart(smoke.result, figures_of(smoke.resolved))
 
     vehicles = [v.vehicle_id for v in smoke.result.metadata.vehicles]
     assert len(vehicles) <= SOC_LINES_UP_TO
@@ -41,7 +42,7 @@ def test_a_big_fleet_gets_a_percentile_band_and_its_lowest_vehicle(smoke: Run) -
     ]
     assert len(copies) > SOC_LINES_UP_TO
 
-    legend = legend_of(soc_chart(data, figures_of(smoke.resolved)))
+    legend = legend_of(soc_chart(CanonicalResult.of_data(data), figures_of(smoke.resolved)))
 
     assert legend[:3] == ["min-max", "p10-p90", "median"]
     assert legend[3].startswith("lowest: ")
@@ -49,7 +50,7 @@ def test_a_big_fleet_gets_a_percentile_band_and_its_lowest_vehicle(smoke: Run) -
 
 
 def test_stranded_moments_are_marked_once_per_stranding(stranding: Run) -> None:
-    fig = soc_chart(stranding.result.data, figures_of(stranding.resolved))
+    fig = soc_chart(stranding.result, figures_of(stranding.resolved))
 
     [ax] = fig.axes
     [marks] = [c for c in ax.collections if isinstance(c, PathCollection)]
@@ -58,7 +59,7 @@ def test_stranded_moments_are_marked_once_per_stranding(stranding: Run) -> None:
 
 
 def test_every_charger_has_a_row_with_its_ports(smoke: Run) -> None:
-    fig = charger_chart(smoke.result.data, figures_of(smoke.resolved))
+    fig = charger_chart(smoke.result, figures_of(smoke.resolved))
 
     [ax] = fig.axes
     labels = [tick.get_text() for tick in ax.get_yticklabels()]
@@ -69,7 +70,7 @@ def test_every_charger_has_a_row_with_its_ports(smoke: Run) -> None:
 
 
 def test_unknown_ports_say_so(smoke: Run) -> None:
-    fig = charger_chart(smoke.result.data, InputFigures())
+    fig = charger_chart(smoke.result, InputFigures())
 
     [ax] = fig.axes
     assert all("ports unknown" in tick.get_text() for tick in ax.get_yticklabels())
@@ -78,8 +79,8 @@ def test_unknown_ports_say_so(smoke: Run) -> None:
 def test_charts_are_pngs_and_the_same_for_the_same_result(smoke: Run) -> None:
     figures = figures_of(smoke.resolved)
 
-    first = chart_pngs(smoke.result.data, figures)
+    first = chart_pngs(smoke.result, figures)
 
     assert set(first) == {"soc.png", "site_load.png", "charger_occupancy.png"}
     assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in first.values())
-    assert chart_pngs(smoke.result.data, figures) == first
+    assert chart_pngs(smoke.result, figures) == first

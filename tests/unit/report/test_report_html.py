@@ -3,6 +3,7 @@
 import copy
 import re
 
+import pytest
 from report_runs import Run
 
 from fleetsim.models import CanonicalResult
@@ -55,3 +56,18 @@ def test_stranded_trips_are_tabled_with_where_and_how_short(stranding: Run) -> N
     for trip in trips:
         assert f"<td class='n'>{trip['stranded_at_km']:,.1f}</td>" in section
     assert "bus_01 (2)" in section and "sedan_01 (2)" in section
+
+
+def test_stranded_trips_beyond_the_table_are_counted_not_listed(
+    stranding: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("fleetsim.report.html.STRANDED_ROWS_MAX", 1)
+    total = stranding.result.metadata.kpis.stranded_trips
+    assert total > 1
+
+    page = render_report(stranding.result, figures_of(stranding.resolved), job_id="j")
+
+    assert f"<p>{total} trips of 2 vehicles" in page
+    assert f"… and {total - 1} more" in page
+    table = re.search(r"<tbody>.*?</tbody>", page.split("<h2>Stranded trips</h2>")[1], re.S)
+    assert table is not None and table.group().count("<tr>") == 1
