@@ -37,17 +37,17 @@ def main() -> None:
     simulate_s = time.perf_counter() - start
     figures = figures_of(resolved)
     start = time.perf_counter()
-    charts = write_plots(result.data, figures, args.out)
+    charts = write_plots(result, figures, args.out)
     charts_s = time.perf_counter() - start
     start = time.perf_counter()
     page = render_report(result, figures, job_id="bench")
     report_s = time.perf_counter() - start
     (args.out / "report.html").write_text(page, encoding="utf-8")
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    points = len(result.data["time_series_data"])
+    points = result.row_counts["time_series_data"]
     print(
         f"fleet: {args.vehicles} vehicles, {args.days} days, {points} series points, "
-        f"{len(result.data['charging_events'])} charging events; simulate {simulate_s:.2f} s"
+        f"{result.row_counts['charging_events']} charging events; simulate {simulate_s:.2f} s"
     )
     sizes = ", ".join(f"{p.name} {p.stat().st_size / 1024:.0f} KiB" for p in charts)
     print(f"charts: {charts_s:.2f} s ({sizes})")

@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     job_timeout_s: float = Field(
         600.0, gt=0, description="a simulation running longer is stopped and its job failed"
     )
+    report_max_result_mb: int = Field(
+        256,
+        ge=1,
+        description="the API draws reports of results up to this many MiB, one at a time in "
+        "its own process (drawing holds about 1.35 times the result); larger: 413",
+    )
     max_attempts: int = Field(3, ge=1, description="claims of one job before it is failed")
     lease_s: float = Field(900.0, gt=0, description="a running job's claim lasts this long")
     pubsub_topic: str | None = Field(None, description="projects/<project>/topics/<name>")

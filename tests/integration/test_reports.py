@@ -6,8 +6,7 @@ import asyncpg
 import httpx
 import pytest
 
-from fleetsim.api import reports
-
+from .support import API_KEY, create_app, make_settings
 from .test_api import insert_job, wait_for
 
 pytestmark = pytest.mark.anyio
@@ -58,15 +57,27 @@ async def test_report_of_an_unknown_job_is_404_and_of_a_running_one_409(
     assert "running" in early.json()["detail"]
 
 
-async def test_a_result_above_the_report_limit_is_413_naming_the_cli(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+async def test_a_result_above_the_report_limit_is_413_naming_the_setting_and_the_cli(
+    api_database: str,
 ) -> None:
-    body = {"scenario": "smoke", "fleet_id": str(uuid.uuid4())}
-    job_id = (await client.post("/v1/simulations", json=body)).json()["job_id"]
-    assert (await wait_for(client, job_id))["status"] == "succeeded"
-    monkeypatch.setattr(reports, "REPORT_MAX_RESULT_MB", 0)
+    app = create_app(make_settings(api_database, report_max_result_mb=1))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://api.test",
+            headers={"X-API-Key": API_KEY},
+            timeout=60,
+        ) as small,
+    ):
+        body = {"scenario": "default", "fleet_id": str(uuid.uuid4())}  # a 5.8 MB result
+        job_id = (await small.post("/v1/simulations", json=body)).json()["job_id"]
+        assert (await wait_for(small, job_id))["status"] == "succeeded"
 
-    response = await client.get(f"/v1/simulations/{job_id}/report")
+        response = await small.get(f"/v1/simulations/{job_id}/report")
 
     assert response.status_code == 413
-    assert "python main.py run --report" in response.json()["detail"]
+    detail = response.json()["detail"]
+    assert "above the charts' and report's limit of 1 MiB" in detail
+    assert "FLEETSIM_REPORT_MAX_RESULT_MB" in detail
+    assert "python main.py run --report" in detail

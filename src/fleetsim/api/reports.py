@@ -10,12 +10,14 @@ from fastapi.responses import HTMLResponse
 from fleetsim.api.deps import CatalogueDep, JobServiceDep, require_api_key
 from fleetsim.api.schemas import responses
 from fleetsim.config import Catalogue
+from fleetsim.jobs.service import JobResult
 from fleetsim.models import CanonicalResult
-from fleetsim.report.size_limit import REPORT_MAX_RESULT_MB, too_large_to_draw
+from fleetsim.report.size_limit import too_large_to_draw
 
 _drawing = threading.Lock()
-"""One report is drawn at a time: it bounds the memory reports take, and matplotlib is not
-made for concurrent drawing."""
+"""One report is drawn at a time, its result decompressed only once its turn has come: it
+bounds the memory reports take (a request waiting holds the stored, compressed bytes), and
+matplotlib is not made for concurrent drawing."""
 
 router = APIRouter(
     prefix="/v1",
@@ -50,25 +52,26 @@ async def report_of(job_id: UUID, jobs: JobServiceDep, catalogue: CatalogueDep) 
             status.HTTP_409_CONFLICT,
             f"job {job_id} is {found.status}: a report exists only once it has succeeded",
         )
-    refusal = too_large_to_draw(found.plain_size(), REPORT_MAX_RESULT_MB)
+    refusal = too_large_to_draw(found.plain_size(), jobs.settings.report_max_result_mb)
     if refusal is not None:
         raise HTTPException(
             status.HTTP_413_CONTENT_TOO_LARGE,
-            f"{refusal} (`python main.py run --report` keeps it too): its summary has the"
-            f" figures, GET /v1/simulations/{job_id}/summary",
+            f"{refusal} (FLEETSIM_REPORT_MAX_RESULT_MB): `python main.py run --report` draws"
+            f" it on your machine; its summary has the figures, GET"
+            f" /v1/simulations/{job_id}/summary",
         )
-    plain = await asyncio.to_thread(found.plain)
-    assert plain is not None
-    page = await asyncio.to_thread(_render, plain, catalogue, job_id)
+    page = await asyncio.to_thread(_render, found, catalogue, job_id)
     return HTMLResponse(page)
 
 
-def _render(data: bytes, catalogue: Catalogue, job_id: UUID) -> str:
+def _render(found: JobResult, catalogue: Catalogue, job_id: UUID) -> str:
     # Imported here: matplotlib takes a second to load, and most API processes never draw.
     from fleetsim.report.html import render_report
     from fleetsim.report.inputs import figures_from_catalogue
 
     with _drawing:
-        result = CanonicalResult.from_json(data)
+        plain = found.plain()
+        assert plain is not None
+        result = CanonicalResult.from_json(plain)
         figures = figures_from_catalogue(catalogue, result.metadata.lineage.get("inputs", {}))
         return render_report(result, figures, job_id=job_id)
