@@ -177,7 +177,8 @@ async def result_of(
 ) -> Response:
     """The same bytes whichever sink holds them: a mode gcs result is read from its object
     (the bucket stays private; clients need no Google credentials). A database result is
-    sent as stored, gzip-compressed, to clients that accept gzip."""
+    sent as stored, gzip-compressed, to clients that accept gzip, and decompressed as it is
+    sent to others."""
     found = await jobs.result(job_id)
     _succeeded(job_id, found)
     assert found is not None and found.data is not None
@@ -185,7 +186,8 @@ async def result_of(
         # The stored bytes as they are: a read, no decompression and no re-serialisation.
         headers = {"content-encoding": "gzip", "vary": "Accept-Encoding"}
         return Response(found.data, media_type="application/json", headers=headers)
-    return Response(await asyncio.to_thread(found.plain), media_type="application/json")
+    # Decompressed as it is sent (in a thread, a chunk at a time): never held whole.
+    return StreamingResponse(found.plain_chunks(), media_type="application/json")
 
 
 def _succeeded(job_id: UUID, found: JobResult | JobRows | None) -> None:

@@ -9,7 +9,8 @@ import asyncio
 import gc
 import gzip
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -89,6 +90,33 @@ class JobResult:
         if self.data is None or not self.gzipped:
             return self.data
         return gzip.decompress(self.data)
+
+    def plain_chunks(self) -> Iterator[bytes]:
+        """The canonical result bytes, uncompressed a chunk of at most PLAIN_CHUNK_BYTES at a
+        time: a response streams a year's 690 MB holding the compressed bytes and one chunk.
+        Nothing without a result."""
+        if self.data is None:
+            return
+        if not self.gzipped:
+            yield self.data
+            return
+        inflater = zlib.decompressobj(GZIP_WINDOW_BITS)
+        compressed = memoryview(self.data)
+        for start in range(0, len(compressed), COMPRESSED_CHUNK_BYTES):
+            pending: bytes | memoryview = compressed[start : start + COMPRESSED_CHUNK_BYTES]
+            while pending:  # the rest of this piece of input: at most one piece is copied
+                if chunk := inflater.decompress(pending, PLAIN_CHUNK_BYTES):
+                    yield chunk
+                pending = inflater.unconsumed_tail
+        if rest := inflater.flush():
+            yield rest
+
+
+GZIP_WINDOW_BITS = 31
+"""zlib's window bits for a gzip stream (header and trailer)."""
+COMPRESSED_CHUNK_BYTES = 1 << 16
+PLAIN_CHUNK_BYTES = 1 << 20
+"""A streamed result's pieces: 64 KiB of its gzip bytes in, at most 1 MiB out per chunk."""
 
 
 ResultRowsPart = Literal["time_series_data", "site_load", "charging_events"]
