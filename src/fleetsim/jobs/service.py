@@ -7,7 +7,6 @@ needs (catalogue, job store, bucket) once per process and closes it at the end.
 
 import asyncio
 import gc
-import gzip
 import logging
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -86,10 +85,11 @@ class JobResult:
         return int.from_bytes(self.data[-4:], "little")
 
     def plain(self) -> bytes | None:
-        """The canonical result bytes, uncompressed."""
+        """The canonical result bytes, uncompressed into one buffer of the size the trailer
+        gives (gzip.decompress would hold twice the result while joining its pieces)."""
         if self.data is None or not self.gzipped:
             return self.data
-        return gzip.decompress(self.data)
+        return zlib.decompress(self.data, GZIP_WINDOW_BITS, max(self.plain_size(), 1))
 
     def plain_chunks(self) -> Iterator[bytes]:
         """The canonical result bytes, uncompressed a chunk of at most PLAIN_CHUNK_BYTES at a
