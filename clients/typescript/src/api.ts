@@ -228,7 +228,8 @@ export interface paths {
          * A succeeded job's result envelope
          * @description The same bytes whichever sink holds them: a mode gcs result is read from its object
          *     (the bucket stays private; clients need no Google credentials). A database result is
-         *     sent as stored, gzip-compressed, to clients that accept gzip.
+         *     sent as stored, gzip-compressed, to clients that accept gzip, and decompressed as it is
+         *     sent to others.
          */
         get: operations["result_of_v1_simulations__job_id__result_get"];
         put?: never;
