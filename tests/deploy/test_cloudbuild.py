@@ -323,6 +323,8 @@ def test_services_run_the_new_images_with_their_settings(first_build: list[Call]
     assert "--no-allow-unauthenticated" in worker.argv
     assert worker.flag("--timeout") == "600"
     assert int(worker.flag("--concurrency") or 80) <= 4, "CPU-bound jobs: few per instance"
+    for service in (api, worker):  # simulations and reports need more than the 512 MiB default
+        assert service.flag("--memory") == "2Gi"
     audience = worker.key_values("--set-env-vars")["FLEETSIM_PUSH_AUDIENCE"]
     assert worker.flag("--set-custom-audiences") == audience
     pusher = worker.key_values("--set-env-vars")["FLEETSIM_PUSH_SERVICE_ACCOUNT"]
