@@ -1385,7 +1385,7 @@ export interface components {
             /** @description every fleet-level KPI of the envelope's metadata.kpis */
             kpis: components["schemas"]["Kpis"];
             /** @description which run this is */
-            metadata: components["schemas"]["SummaryMetadata"];
+            metadata: components["schemas"]["RunIdentity"];
             /**
              * Sites
              * @description per site, by id: peak against limit, bill
@@ -1475,6 +1475,47 @@ export interface components {
              * @default 0
              */
             stops?: number | components["schemas"]["StopSpec"][];
+        };
+        /**
+         * RunIdentity
+         * @description Which run a result is: its identity, scenario, horizon and size (the metadata's head,
+         *     and all of it a summary repeats).
+         */
+        RunIdentity: {
+            /** @description routes, vehicles, chargers and trips simulated */
+            counts: components["schemas"]["Counts"];
+            /** @description the simulated period */
+            horizon: components["schemas"]["HorizonSummary"];
+            /**
+             * Input Digest
+             * @description sha256 identifying the resolved input, model and schema version: the same digest always gives the same result bytes
+             */
+            input_digest: string;
+            /**
+             * Model Version
+             * @description the simulation code's results version
+             */
+            model_version: string;
+            /**
+             * Scenario
+             * @description the scenario the request named
+             */
+            scenario: string;
+            /**
+             * Schema Version
+             * @description the envelope's shape; see fleetsim.models.versions
+             */
+            schema_version: number;
+            /**
+             * Strategy
+             * @description the charging strategy that ran
+             */
+            strategy: string;
+            /**
+             * Time Series Resolution S
+             * @description seconds between time-series samples
+             */
+            time_series_resolution_s: number;
         };
         /**
          * SavingsVsGreedy
@@ -2313,46 +2354,6 @@ export interface components {
              * @description the study's id
              */
             study_id: string;
-        };
-        /**
-         * SummaryMetadata
-         * @description Which run this is: its identity, scenario, horizon and size.
-         */
-        SummaryMetadata: {
-            /** @description routes, vehicles, chargers and trips simulated */
-            counts: components["schemas"]["Counts"];
-            /** @description the simulated period */
-            horizon: components["schemas"]["HorizonSummary"];
-            /**
-             * Input Digest
-             * @description sha256 of the resolved input, model and schema version
-             */
-            input_digest: string;
-            /**
-             * Model Version
-             * @description the simulation code's results version
-             */
-            model_version: string;
-            /**
-             * Scenario
-             * @description the scenario id the request named
-             */
-            scenario: string;
-            /**
-             * Schema Version
-             * @description the envelope's shape; see fleetsim.models.versions
-             */
-            schema_version: number;
-            /**
-             * Strategy
-             * @description the charging strategy that ran
-             */
-            strategy: string;
-            /**
-             * Time Series Resolution S
-             * @description seconds between time-series samples
-             */
-            time_series_resolution_s: number;
         };
         /**
          * Tariff

@@ -153,7 +153,10 @@ class SessionResult(Result):
     soc_departure: float = Field(description="state of charge at departure, 0-1")
 
 
-class Metadata(Result):
+class RunIdentity(Result):
+    """Which run a result is: its identity, scenario, horizon and size (the metadata's head,
+    and all of it a summary repeats)."""
+
     schema_version: int = Field(description="the envelope's shape; see fleetsim.models.versions")
     model_version: str = Field(description="the simulation code's results version")
     input_digest: str = Field(
@@ -164,6 +167,10 @@ class Metadata(Result):
     strategy: str = Field(description="the charging strategy that ran")
     horizon: HorizonSummary = Field(description="the simulated period")
     counts: Counts = Field(description="routes, vehicles, chargers and trips simulated")
+    time_series_resolution_s: int = Field(description="seconds between time-series samples")
+
+
+class Metadata(RunIdentity):
     kpis: Kpis = Field(description="fleet-level answers")
     vehicles: list[VehicleSummary] = Field(description="per vehicle totals")
     sessions: list[SessionResult] = Field(description="the request's charging sessions")
@@ -171,7 +178,6 @@ class Metadata(Result):
     lineage: dict[str, dict[str, str]] = Field(
         description="`inputs`: one sha256 per resolved input (`vehicle:<id>`, `route:<id>`, ...)"
     )
-    time_series_resolution_s: int = Field(description="seconds between time-series samples")
     float_decimals: int = Field(FLOAT_DECIMALS, description="decimal places of every float")
 
 

@@ -11,10 +11,9 @@ from datetime import datetime
 from pydantic import Field
 
 from fleetsim.models.result import (
-    Counts,
-    HorizonSummary,
     Kpis,
     Result,
+    RunIdentity,
     SiteKpis,
     VehicleSummary,
 )
@@ -39,19 +38,6 @@ class HeadlineKpis(Result):
         description="stays that left a charger queue without getting a port"
     )
     max_wait_s: float = Field(description="longest wait for a port, seconds")
-
-
-class SummaryMetadata(Result):
-    """Which run this is: its identity, scenario, horizon and size."""
-
-    schema_version: int = Field(description="the envelope's shape; see fleetsim.models.versions")
-    model_version: str = Field(description="the simulation code's results version")
-    input_digest: str = Field(description="sha256 of the resolved input, model and schema version")
-    scenario: str = Field(description="the scenario id the request named")
-    strategy: str = Field(description="the charging strategy that ran")
-    horizon: HorizonSummary = Field(description="the simulated period")
-    counts: Counts = Field(description="routes, vehicles, chargers and trips simulated")
-    time_series_resolution_s: int = Field(description="seconds between time-series samples")
 
 
 class SiteSummary(SiteKpis):
@@ -99,7 +85,7 @@ class StrandedTrip(Result):
 class ResultSummary(Result):
     """A result's answers without its time series: a few kB for a week of 20 vehicles."""
 
-    metadata: SummaryMetadata = Field(description="which run this is")
+    metadata: RunIdentity = Field(description="which run this is")
     headline: HeadlineKpis = Field(description="the figures a job list row carries")
     kpis: Kpis = Field(description="every fleet-level KPI of the envelope's metadata.kpis")
     sites: list[SiteSummary] = Field(description="per site, by id: peak against limit, bill")

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from fleetsim.models.result import CanonicalResult, Kpis, Metadata
+from fleetsim.models.result import CanonicalResult, Kpis, Metadata, RunIdentity
 from fleetsim.models.row_blocks import row_blocks
 from fleetsim.models.summary import (
     MAX_STRANDED_LISTED,
@@ -20,7 +20,6 @@ from fleetsim.models.summary import (
     ResultSummary,
     SiteSummary,
     StrandedTrip,
-    SummaryMetadata,
     VehicleOutcome,
 )
 
@@ -132,9 +131,9 @@ def _headline(metadata: Metadata) -> HeadlineKpis:
     )
 
 
-def _metadata(metadata: Metadata) -> SummaryMetadata:
-    return SummaryMetadata.model_validate(
-        {field: getattr(metadata, field) for field in SummaryMetadata.model_fields}
+def _metadata(metadata: Metadata) -> RunIdentity:
+    return RunIdentity.model_validate(
+        {field: getattr(metadata, field) for field in RunIdentity.model_fields}
     )
 
 
