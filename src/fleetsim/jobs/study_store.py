@@ -37,14 +37,20 @@ STUDY_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class PointRow:
-    """A linked point with its job's status, KPIs (`metadata.kpis`) and error."""
+class NewPoint:
+    """A point to link to its study: where it sits in the grid and sizing, its job."""
 
     grid_index: int
     size_index: int
     values: dict[str, Any]
     job_id: UUID
     installed_kw: float
+
+
+@dataclass(frozen=True)
+class PointRow(NewPoint):
+    """A linked point with its job's status, KPIs (`metadata.kpis`) and error."""
+
     status: JobStatus
     kpis: dict[str, Any] | None
     error: dict[str, Any] | None
@@ -52,15 +58,6 @@ class PointRow:
     @property
     def terminal(self) -> bool:
         return self.status in ("succeeded", "failed")
-
-
-@dataclass(frozen=True)
-class NewPoint:
-    grid_index: int
-    size_index: int
-    values: dict[str, Any]
-    job_id: UUID
-    installed_kw: float
 
 
 class LockedStudy:
